@@ -2,7 +2,15 @@
   "targets": [
     {
       "target_name": "rds_nvme",
-      "sources": ["native/addon.cc"],
+      "sources": [
+        "native/addon.cc",
+        "native/args.cc",
+        "native/attributes.cc",
+        "native/errno_error.cc",
+        "native/fabrics.cc",
+        "native/scan.cc",
+        "native/sysfs_io.cc"
+      ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror=return-type"],
       "defines": ["NAPI_VERSION=8"]

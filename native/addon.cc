@@ -1,11 +1,25 @@
 // Module init for the rds_nvme addon: the NVMe-oF fabrics and sysfs interface.
-// Each concern lives in its own file; this one only registers exports.
+// Each concern lives in its own file; this one only registers exports. The surface is
+// deliberately tiny: every function validates its arguments on the JS thread, does a
+// bounded amount of I/O on the libuv pool and returns a Promise. Policy is TypeScript's.
 #include <napi.h>
+
+#include "attributes.h"
+#include "fabrics.h"
+#include "scan.h"
 
 namespace {
 
+// Bumped whenever a signature or result shape changes; src/nvme/native.ts checks it.
+constexpr int kAbiVersion = 1;
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  exports.Set("connect", Napi::Function::New(env, rds_nvme::Connect, "connect"));
+  exports.Set("disconnect", Napi::Function::New(env, rds_nvme::Disconnect, "disconnect"));
+  exports.Set("scan", Napi::Function::New(env, rds_nvme::Scan, "scan"));
+  exports.Set("setAttribute", Napi::Function::New(env, rds_nvme::SetAttribute, "setAttribute"));
+  exports.Set("rescan", Napi::Function::New(env, rds_nvme::Rescan, "rescan"));
   return exports;
 }
 

@@ -1,0 +1,26 @@
+// Argument checks run on the JS thread before a worker is created. A wrong type or shape
+// is a programming error in the TypeScript caller and throws a TypeError synchronously;
+// values are copied into plain C++ types so workers never touch JS objects.
+#ifndef RDS_NVME_ARGS_H_
+#define RDS_NVME_ARGS_H_
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+namespace rds_nvme {
+
+// A path from options object `info[index]`, key `key`: non-empty, absolute, no NUL.
+// Returns false (with a pending JS exception) when invalid.
+bool PathOption(const Napi::CallbackInfo& info, size_t index, const char* key, std::string* out);
+
+// A controller instance number (the N of nvmeN): an integer in [0, 1000000].
+bool InstanceArg(const Napi::CallbackInfo& info, size_t index, uint32_t* out);
+
+// A string argument of 1..max_len bytes with no NUL.
+bool StringArg(const Napi::CallbackInfo& info, size_t index, size_t max_len, std::string* out);
+
+}  // namespace rds_nvme
+
+#endif  // RDS_NVME_ARGS_H_

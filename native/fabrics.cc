@@ -1,0 +1,106 @@
+#include "fabrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "args.h"
+#include "attributes.h"
+#include "promise_worker.h"
+#include "sysfs_io.h"
+#include "unique_fd.h"
+
+namespace rds_nvme {
+
+namespace {
+
+// The kernel rejects option strings longer than one page.
+constexpr size_t kMaxOptionBytes = 4096;
+
+// Parses a leading unsigned decimal after `key` at *pos; advances *pos past the digits.
+bool ParseField(const std::string& text, const char* key, size_t* pos, long* out) {
+  std::string prefix(key);
+  if (text.compare(*pos, prefix.size(), prefix) != 0) return false;
+  const char* start = text.c_str() + *pos + prefix.size();
+  char* end = nullptr;
+  errno = 0;
+  long value = std::strtol(start, &end, 10);
+  if (end == start || errno != 0 || value < 0 || value > 0x7fffffff) return false;
+  *pos = static_cast<size_t>(end - text.c_str());
+  *out = value;
+  return true;
+}
+
+class ConnectWorker : public PromiseWorker {
+ public:
+  ConnectWorker(Napi::Env env, std::string options, std::string path)
+      : PromiseWorker(env, "rds_nvme.connect"),
+        options_(std::move(options)),
+        path_(std::move(path)) {}
+
+ protected:
+  void Execute() override {
+    UniqueFd fd(OpenRetry(path_, O_RDWR));
+    if (!fd.Valid()) {
+      error_ = ErrnoError{errno, "open", path_};
+      return;
+    }
+    ssize_t written = WriteRetry(fd.Get(), options_.data(), options_.size());
+    if (written < 0) {
+      error_ = ErrnoError{errno, "write", path_};
+      return;
+    }
+    if (static_cast<size_t>(written) != options_.size()) {
+      error_ = ErrnoError{EIO, "write", path_};
+      return;
+    }
+    char buf[256];
+    ssize_t n = ReadRetry(fd.Get(), buf, sizeof(buf) - 1);
+    if (n < 0) {
+      error_ = ErrnoError{errno, "read", path_};
+      return;
+    }
+    std::string reply(buf, static_cast<size_t>(n));
+    size_t pos = 0;
+    if (!ParseField(reply, "instance=", &pos, &instance_) ||
+        !ParseField(reply, ",cntlid=", &pos, &cntlid_)) {
+      error_ = ErrnoError{EPROTO, "read", path_};
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("instance", Napi::Number::New(env, static_cast<double>(instance_)));
+    result.Set("cntlid", Napi::Number::New(env, static_cast<double>(cntlid_)));
+    return result;
+  }
+
+ private:
+  std::string options_;
+  std::string path_;
+  long instance_ = -1;
+  long cntlid_ = -1;
+};
+
+}  // namespace
+
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  std::string options;
+  std::string path;
+  if (!StringArg(info, 0, kMaxOptionBytes, &options)) return info.Env().Undefined();
+  if (!PathOption(info, 1, "fabricsPath", &path)) return info.Env().Undefined();
+  return PromiseWorker::Start(new ConnectWorker(info.Env(), std::move(options), std::move(path)));
+}
+
+Napi::Value Disconnect(const Napi::CallbackInfo& info) {
+  uint32_t instance = 0;
+  std::string root;
+  if (!InstanceArg(info, 0, &instance)) return info.Env().Undefined();
+  if (!PathOption(info, 1, "sysfsRoot", &root)) return info.Env().Undefined();
+  return StartAttributeWrite(info.Env(), "rds_nvme.disconnect",
+                             ControllerAttributePath(root, instance, "delete_controller"), "1");
+}
+
+}  // namespace rds_nvme

@@ -1,0 +1,224 @@
+#include "scan.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.h"
+#include "promise_worker.h"
+#include "sysfs_io.h"
+
+namespace rds_nvme {
+
+namespace {
+
+// Bounds that keep one scan a fixed amount of work whatever the machine holds.
+constexpr size_t kMaxControllers = 1024;
+constexpr size_t kMaxSubsystems = 1024;
+constexpr size_t kMaxEntriesPerDir = 4096;
+
+using Attr = std::optional<std::string>;
+using AttrList = std::vector<std::pair<const char*, Attr>>;
+
+// (JS property name, sysfs file name)
+constexpr std::pair<const char*, const char*> kControllerAttrs[] = {
+    {"state", "state"},
+    {"transport", "transport"},
+    {"address", "address"},
+    {"subsysnqn", "subsysnqn"},
+    {"hostnqn", "hostnqn"},
+    {"hostid", "hostid"},
+    {"cntlid", "cntlid"},
+    {"ctrlLossTmo", "ctrl_loss_tmo"},
+    {"reconnectDelay", "reconnect_delay"},
+    {"fastIoFailTmo", "fast_io_fail_tmo"},
+    {"kato", "kato"},
+};
+
+constexpr std::pair<const char*, const char*> kNamespaceAttrs[] = {
+    {"nsid", "nsid"}, {"size", "size"},     {"uuid", "uuid"}, {"nguid", "nguid"},
+    {"wwid", "wwid"}, {"hidden", "hidden"}, {"dev", "dev"},
+};
+
+bool AllDigits(const std::string& s, size_t from, size_t to) {
+  if (from >= to) return false;
+  for (size_t i = from; i < to; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+// "<prefix><digits>"
+bool IsNumbered(const std::string& name, const std::string& prefix) {
+  return name.compare(0, prefix.size(), prefix) == 0 && AllDigits(name, prefix.size(), name.size());
+}
+
+// nvme<d>n<d> (a head or a single-path namespace) or nvme<d>c<d>n<d> (a per-path node);
+// partitions (…p<d>) and generic char devices (ng…) are not namespaces.
+bool IsNamespaceName(const std::string& name) {
+  if (name.compare(0, 4, "nvme") != 0) return false;
+  size_t i = 4;
+  size_t start = i;
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9') ++i;
+  if (i == start || i >= name.size()) return false;
+  if (name[i] == 'c') {
+    start = ++i;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9') ++i;
+    if (i == start || i >= name.size()) return false;
+  }
+  if (name[i] != 'n') return false;
+  return AllDigits(name, i + 1, name.size());
+}
+
+struct Namespace {
+  std::string name;
+  std::string parent;
+  AttrList attrs;
+};
+
+struct Controller {
+  std::string name;
+  AttrList attrs;
+};
+
+struct Subsystem {
+  std::string name;
+  Attr subsysnqn;
+  Attr iopolicy;
+  std::vector<std::string> members;
+};
+
+Napi::Value AttrValue(Napi::Env env, const Attr& attr) {
+  if (!attr) return env.Null();
+  return Napi::String::New(env, *attr);
+}
+
+void SetAttrs(Napi::Env env, Napi::Object obj, const AttrList& attrs) {
+  for (const auto& [key, value] : attrs) obj.Set(key, AttrValue(env, value));
+}
+
+class ScanWorker : public PromiseWorker {
+ public:
+  ScanWorker(Napi::Env env, std::string root)
+      : PromiseWorker(env, "rds_nvme.scan"), root_(std::move(root)) {}
+
+ protected:
+  void Execute() override {
+    if (!ScanControllers()) return;
+    ScanSubsystems();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Array controllers = Napi::Array::New(env, controllers_.size());
+    for (size_t i = 0; i < controllers_.size(); ++i) {
+      Napi::Object c = Napi::Object::New(env);
+      c.Set("name", controllers_[i].name);
+      SetAttrs(env, c, controllers_[i].attrs);
+      controllers.Set(i, c);
+    }
+    Napi::Array subsystems = Napi::Array::New(env, subsystems_.size());
+    for (size_t i = 0; i < subsystems_.size(); ++i) {
+      const Subsystem& s = subsystems_[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", s.name);
+      o.Set("subsysnqn", AttrValue(env, s.subsysnqn));
+      o.Set("iopolicy", AttrValue(env, s.iopolicy));
+      Napi::Array members = Napi::Array::New(env, s.members.size());
+      for (size_t j = 0; j < s.members.size(); ++j) members.Set(j, s.members[j]);
+      o.Set("members", members);
+      subsystems.Set(i, o);
+    }
+    Napi::Array namespaces = Napi::Array::New(env, namespaces_.size());
+    for (size_t i = 0; i < namespaces_.size(); ++i) {
+      Napi::Object n = Napi::Object::New(env);
+      n.Set("name", namespaces_[i].name);
+      n.Set("parent", namespaces_[i].parent);
+      SetAttrs(env, n, namespaces_[i].attrs);
+      namespaces.Set(i, n);
+    }
+    out.Set("controllers", controllers);
+    out.Set("subsystems", subsystems);
+    out.Set("namespaces", namespaces);
+    out.Set("truncated", Napi::Boolean::New(env, truncated_));
+    return out;
+  }
+
+ private:
+  bool List(const std::string& dir, size_t max, std::vector<std::string>* names) {
+    return ListDirectory(dir, max, names, &truncated_, &error_);
+  }
+
+  // Namespaces directly under `dir` (a controller or subsystem directory).
+  bool CollectNamespaces(const std::string& dir, const std::string& parent,
+                         const std::vector<std::string>& entries) {
+    for (const std::string& entry : entries) {
+      if (!IsNamespaceName(entry)) continue;
+      Namespace ns{entry, parent, {}};
+      for (const auto& [key, file] : kNamespaceAttrs) {
+        ns.attrs.emplace_back(key, ReadAttribute(dir + "/" + entry + "/" + file));
+      }
+      namespaces_.push_back(std::move(ns));
+    }
+    return true;
+  }
+
+  bool ScanControllers() {
+    const std::string base = root_ + "/class/nvme";
+    std::vector<std::string> names;
+    if (!List(base, kMaxControllers, &names)) return false;
+    for (const std::string& name : names) {
+      if (!IsNumbered(name, "nvme")) continue;
+      const std::string dir = base + "/" + name;
+      Controller ctrl{name, {}};
+      for (const auto& [key, file] : kControllerAttrs) {
+        ctrl.attrs.emplace_back(key, ReadAttribute(dir + "/" + file));
+      }
+      controllers_.push_back(std::move(ctrl));
+      std::vector<std::string> entries;
+      // A controller removed since the listing just has no namespaces.
+      ErrnoError ignored;
+      ListDirectory(dir, kMaxEntriesPerDir, &entries, &truncated_, &ignored);
+      CollectNamespaces(dir, name, entries);
+    }
+    return true;
+  }
+
+  bool ScanSubsystems() {
+    const std::string base = root_ + "/class/nvme-subsystem";
+    std::vector<std::string> names;
+    if (!List(base, kMaxSubsystems, &names)) return false;
+    for (const std::string& name : names) {
+      if (!IsNumbered(name, "nvme-subsys")) continue;
+      const std::string dir = base + "/" + name;
+      Subsystem subsys{
+          name, ReadAttribute(dir + "/subsysnqn"), ReadAttribute(dir + "/iopolicy"), {}};
+      std::vector<std::string> entries;
+      ErrnoError ignored;
+      ListDirectory(dir, kMaxEntriesPerDir, &entries, &truncated_, &ignored);
+      for (const std::string& entry : entries) {
+        if (IsNumbered(entry, "nvme")) subsys.members.push_back(entry);
+      }
+      subsystems_.push_back(std::move(subsys));
+      CollectNamespaces(dir, name, entries);
+    }
+    return true;
+  }
+
+  std::string root_;
+  std::vector<Controller> controllers_;
+  std::vector<Subsystem> subsystems_;
+  std::vector<Namespace> namespaces_;
+  bool truncated_ = false;
+};
+
+}  // namespace
+
+Napi::Value Scan(const Napi::CallbackInfo& info) {
+  std::string root;
+  if (!PathOption(info, 0, "sysfsRoot", &root)) return info.Env().Undefined();
+  return PromiseWorker::Start(new ScanWorker(info.Env(), std::move(root)));
+}
+
+}  // namespace rds_nvme
