@@ -1,0 +1,193 @@
+/**
+ * Attach policy: connect (or reuse), then wait for the namespace's block device.
+ * - Idempotent: a live controller for the same subsystem NQN, address and host NQN is
+ *   reused without a connect; a connect answered EALREADY is treated the same way.
+ * - The device is found through sysfs by subsystem NQN and nsid (see topology.ts).
+ * - The wait polls (2 ms doubling to 50 ms) until the device node exists and a controller
+ *   of the subsystem is live, bounded by the deadline and the caller's AbortSignal; a
+ *   controller that stays `connecting` is reported with its state instead of waited on.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  DeadlineExceededError,
+  type DomainError,
+  InvalidArgumentError,
+  UnavailableError,
+} from '../domain/errors';
+import type { FabricsContext } from './context';
+import { recordActive } from './context';
+import { mapConnectError } from './errors';
+import { isNativeError } from './native';
+import { buildConnectOptions, resolveTraddr } from './options';
+import type { AttachOptions, AttachResult, AttachTarget } from './ports';
+import { type Controller, type Topology, controllersOf, findNamespace } from './topology';
+import { pollUntil, raceDeadline, throwIfAborted } from './wait';
+
+const GONE_STATES = new Set(['deleting', 'deleting (no IO)', 'dead']);
+
+/** A controller of `nqn` to `traddr:trsvcid` as `hostnqn` that is not being removed. */
+export function findReusable(
+  topo: Topology,
+  nqn: string,
+  traddr: string,
+  trsvcid: number,
+  hostnqn: string,
+): Controller | undefined {
+  const matches = controllersOf(topo, nqn).filter(
+    (c) =>
+      !GONE_STATES.has(c.state) &&
+      c.hostnqn === hostnqn &&
+      c.addressFields.traddr?.toLowerCase() === traddr.toLowerCase() &&
+      c.addressFields.trsvcid === String(trsvcid),
+  );
+  return matches.find((c) => c.state === 'live') ?? matches[0];
+}
+
+interface Connected {
+  readonly instance: number | undefined;
+  readonly reused: boolean;
+  readonly connectMs: number;
+}
+
+async function connectOrReuse(
+  ctx: FabricsContext,
+  target: AttachTarget,
+  traddr: string,
+  opts: { deadlineAt: number; signal: AbortSignal | undefined },
+): Promise<Connected> {
+  const options = buildConnectOptions({ ...target, traddr });
+  const existing = findReusable(
+    await ctx.scan(),
+    target.nqn,
+    traddr,
+    target.trsvcid,
+    target.hostnqn,
+  );
+  if (existing !== undefined) return { instance: existing.instance, reused: true, connectMs: 0 };
+  const started = ctx.clock.now();
+  const context = { ...target, traddr, fabricsPath: ctx.fabricsPath };
+  try {
+    const reply = await raceDeadline(ctx.addon.connect(options, { fabricsPath: ctx.fabricsPath }), {
+      ...opts,
+      clock: ctx.clock,
+      what: `NVMe connect to ${traddr}:${target.trsvcid}`,
+    });
+    return { instance: reply.instance, reused: false, connectMs: ctx.clock.now() - started };
+  } catch (err) {
+    if (isNativeError(err) && err.code === 'EALREADY') {
+      return { instance: undefined, reused: true, connectMs: ctx.clock.now() - started };
+    }
+    ctx.metrics?.nvmeConnects.inc({ status: 'failure' });
+    throw mapConnectError(err, context);
+  } finally {
+    ctx.metrics?.nvmeConnectDuration.observe((ctx.clock.now() - started) / 1000);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Ready {
+  readonly device: string;
+  readonly controller: number;
+  readonly topo: Topology;
+}
+
+/** Waits for the namespace device; see the module comment for the rules. */
+async function waitForDevice(
+  ctx: FabricsContext,
+  nqn: string,
+  nsid: number,
+  opts: { deadlineAt: number; signal: AbortSignal | undefined; preferred: number | undefined },
+): Promise<Ready> {
+  let notLiveSince: number | undefined;
+  let lastStates = 'no controller';
+  let anyLive = false;
+  const stuck = (): DomainError =>
+    new UnavailableError(
+      `NVMe controller for ${nqn} is not live (${lastStates}); the target may be unreachable`,
+      { nqn, states: lastStates },
+    );
+  return pollUntil<Ready>(
+    async () => {
+      const topo = await ctx.scan();
+      const ctrls = controllersOf(topo, nqn).filter((c) => !GONE_STATES.has(c.state));
+      lastStates = ctrls.map((c) => `${c.name} ${c.state}`).join(', ') || 'no controller';
+      const live = ctrls.filter((c) => c.state === 'live');
+      anyLive = live.length > 0 || ctrls.length === 0;
+      const now = ctx.clock.now();
+      if (live.length === 0 && ctrls.length > 0) {
+        notLiveSince ??= now;
+        if (now - notLiveSince >= ctx.stuckConnectingMs) throw stuck();
+        return undefined;
+      }
+      notLiveSince = undefined;
+      const ns = findNamespace(topo, nqn, nsid);
+      if (live.length === 0 || ns === undefined) return undefined;
+      if (!(await exists(path.join(ctx.devRoot, ns.name)))) return undefined;
+      const controller = live.find((c) => c.instance === opts.preferred) ?? live[0];
+      return controller && { device: `/dev/${ns.name}`, controller: controller.instance, topo };
+    },
+    {
+      clock: ctx.clock,
+      deadlineAt: opts.deadlineAt,
+      signal: opts.signal,
+      minMs: ctx.pollMinMs,
+      maxMs: ctx.pollMaxMs,
+      onDeadline: () =>
+        anyLive
+          ? new DeadlineExceededError(`namespace ${nsid} of ${nqn} did not appear in time`, {
+              nqn,
+              states: lastStates,
+            })
+          : stuck(),
+    },
+  );
+}
+
+export async function attach(
+  ctx: FabricsContext,
+  target: AttachTarget,
+  opts: AttachOptions = {},
+): Promise<AttachResult> {
+  const started = ctx.clock.now();
+  const deadlineAt = started + (opts.deadlineMs ?? ctx.defaultDeadlineMs);
+  const signal = opts.signal;
+  const nsid = target.nsid ?? 1;
+  if (!Number.isInteger(nsid) || nsid < 1 || nsid > 0xfffffffe) {
+    throw new InvalidArgumentError(`nsid must be an integer in [1, 4294967294]: ${nsid}`);
+  }
+  throwIfAborted(signal);
+  const traddr = await resolveTraddr(target.traddr, ctx.resolver);
+  const conn = await connectOrReuse(ctx, target, traddr, { deadlineAt, signal });
+  const readyStarted = ctx.clock.now();
+  const ready = await waitForDevice(ctx, target.nqn, nsid, {
+    deadlineAt,
+    signal,
+    preferred: conn.instance,
+  });
+  const now = ctx.clock.now();
+  if (conn.connectMs > 0 || !conn.reused) {
+    ctx.metrics?.nvmeConnects.inc({ status: 'success' });
+    ctx.metrics?.nvmeDeviceReadyDuration.observe((now - readyStarted + conn.connectMs) / 1000);
+  }
+  recordActive(ctx, ready.topo);
+  ctx.logger.debug('nvme attached', { nqn: target.nqn, device: ready.device, reused: conn.reused });
+  return {
+    device: ready.device,
+    controller: ready.controller,
+    reused: conn.reused,
+    timings: {
+      connectMs: conn.connectMs,
+      deviceReadyMs: now - readyStarted,
+      totalMs: now - started,
+    },
+  };
+}

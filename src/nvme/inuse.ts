@@ -1,0 +1,135 @@
+/**
+ * Is a block device still used on this node? Checked from the kernel's own tables, not by
+ * running lsof: mounts in <proc>/self/mountinfo (the device, its partitions, or the device
+ * node bind-mounted for a raw block volume), open descriptors in <proc>/<pid>/fd, and
+ * stacked devices in <sysfs>/block/<dev>/holders. Roots are parameters so tests use trees.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export interface DeviceUse {
+  readonly kind: 'mount' | 'open' | 'holder';
+  /** The device or partition in use, e.g. 'nvme0n1p1'. */
+  readonly device: string;
+  /** Mount point, 'pid 1234', or the holder's name. */
+  readonly detail: string;
+}
+
+export interface InUseRoots {
+  readonly procRoot: string;
+  readonly sysfsRoot: string;
+}
+
+interface BlockNode {
+  readonly name: string;
+  /** 'major:minor' */
+  readonly dev: string | undefined;
+  /** Its sysfs directory. */
+  readonly dir: string;
+}
+
+async function readTrimmed(file: string): Promise<string | undefined> {
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The device and its partitions (entries of /sys/block/<dev> with a `partition` file). */
+async function blockNodes(name: string, sysfsRoot: string): Promise<BlockNode[]> {
+  const base = path.join(sysfsRoot, 'block', name);
+  const nodes: BlockNode[] = [{ name, dev: await readTrimmed(path.join(base, 'dev')), dir: base }];
+  for (const entry of await listDir(base)) {
+    const dir = path.join(base, entry);
+    if (!entry.startsWith(name)) continue;
+    if ((await readTrimmed(path.join(dir, 'partition'))) === undefined) continue;
+    nodes.push({ name: entry, dev: await readTrimmed(path.join(dir, 'dev')), dir });
+  }
+  return nodes;
+}
+
+function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Pure: mounts in mountinfo `text` that use one of `nodes`. */
+export function mountUsers(
+  text: string,
+  nodes: readonly Pick<BlockNode, 'name' | 'dev'>[],
+): DeviceUse[] {
+  const out: DeviceUse[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    const sep = fields.indexOf('-');
+    if (sep < 6) continue;
+    const majmin = fields[2];
+    const root = unescapeMountField(fields[3] ?? '');
+    const mountPoint = unescapeMountField(fields[4] ?? '');
+    const fstype = fields[sep + 1];
+    const source = fields[sep + 2];
+    for (const node of nodes) {
+      const direct =
+        (node.dev !== undefined && majmin === node.dev) || source === `/dev/${node.name}`;
+      // A raw block volume: the device node itself bind-mounted out of devtmpfs.
+      const bound = fstype === 'devtmpfs' && root === `/${node.name}`;
+      if (direct || bound) out.push({ kind: 'mount', device: node.name, detail: mountPoint });
+    }
+  }
+  return out;
+}
+
+async function openUsers(procRoot: string, nodes: readonly BlockNode[]): Promise<DeviceUse[]> {
+  const targets = new Map(nodes.map((n) => [`/dev/${n.name}`, n.name]));
+  const out: DeviceUse[] = [];
+  const pids = (await listDir(procRoot)).filter((e) => /^\d+$/.test(e));
+  for (const pid of pids) {
+    const fdDir = path.join(procRoot, pid, 'fd');
+    const links = await Promise.all(
+      (await listDir(fdDir)).map((fd) => fs.readlink(path.join(fdDir, fd)).catch(() => '')),
+    );
+    for (const link of new Set(links)) {
+      const device = targets.get(link);
+      if (device !== undefined) out.push({ kind: 'open', device, detail: `pid ${pid}` });
+    }
+  }
+  return out;
+}
+
+/** Every current use of the named devices (and their partitions); empty when unused. */
+export async function findDeviceUsers(
+  devices: readonly string[],
+  roots: InUseRoots,
+): Promise<DeviceUse[]> {
+  const nodes = (await Promise.all(devices.map((d) => blockNodes(d, roots.sysfsRoot)))).flat();
+  if (nodes.length === 0) return [];
+  const holders: DeviceUse[] = [];
+  for (const node of nodes) {
+    for (const h of await listDir(path.join(node.dir, 'holders'))) {
+      holders.push({ kind: 'holder', device: node.name, detail: h });
+    }
+  }
+  const mountinfo = (await readTrimmed(path.join(roots.procRoot, 'self', 'mountinfo'))) ?? '';
+  return [...mountUsers(mountinfo, nodes), ...(await openUsers(roots.procRoot, nodes)), ...holders];
+}
+
+export function describeUses(uses: readonly DeviceUse[]): string {
+  return uses
+    .slice(0, 5)
+    .map((u) =>
+      u.kind === 'mount'
+        ? `${u.device} mounted at ${u.detail}`
+        : u.kind === 'open'
+          ? `${u.device} open by ${u.detail}`
+          : `${u.device} held by ${u.detail}`,
+    )
+    .join('; ');
+}

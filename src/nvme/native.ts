@@ -1,0 +1,174 @@
+/**
+ * The one loader of the rds_nvme addon, and its exact typed surface. Nothing else imports
+ * the addon: code above this file takes an `NvmeAddon` by injection (tests pass a fake).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Raw attribute value as the kernel wrote it; null when absent or vanished mid-scan. */
+export type RawAttr = string | null;
+
+export interface RawController {
+  /** 'nvme3' */
+  readonly name: string;
+  readonly state: RawAttr;
+  readonly transport: RawAttr;
+  readonly address: RawAttr;
+  readonly subsysnqn: RawAttr;
+  readonly hostnqn: RawAttr;
+  readonly hostid: RawAttr;
+  readonly cntlid: RawAttr;
+  /** Seconds, or 'off' (the kernel's rendering of -1). */
+  readonly ctrlLossTmo: RawAttr;
+  readonly reconnectDelay: RawAttr;
+  /** Seconds, or 'off'. */
+  readonly fastIoFailTmo: RawAttr;
+  readonly kato: RawAttr;
+}
+
+export interface RawSubsystem {
+  /** 'nvme-subsys0' */
+  readonly name: string;
+  readonly subsysnqn: RawAttr;
+  readonly iopolicy: RawAttr;
+  /** Member controller names ('nvme0', 'nvme1'). */
+  readonly members: readonly string[];
+}
+
+export interface RawNamespace {
+  /** 'nvme0n1' (head or single-path) or 'nvme0c1n1' (per-path). */
+  readonly name: string;
+  /** The controller ('nvme0') or subsystem ('nvme-subsys0') directory it was found under. */
+  readonly parent: string;
+  readonly nsid: RawAttr;
+  /** 512-byte sectors. */
+  readonly size: RawAttr;
+  readonly uuid: RawAttr;
+  readonly nguid: RawAttr;
+  readonly wwid: RawAttr;
+  /** '1' for per-path nodes under native multipath (no /dev node). */
+  readonly hidden: RawAttr;
+  /** 'major:minor' */
+  readonly dev: RawAttr;
+}
+
+export interface RawScan {
+  readonly controllers: readonly RawController[];
+  readonly subsystems: readonly RawSubsystem[];
+  readonly namespaces: readonly RawNamespace[];
+  /** True when a bound was hit and some entries were not read. */
+  readonly truncated: boolean;
+}
+
+export interface ConnectReply {
+  readonly instance: number;
+  readonly cntlid: number;
+}
+
+/**
+ * The addon's exported functions. Each validates its arguments synchronously (TypeError on
+ * a wrong type), runs its syscalls on the libuv pool and rejects with a NativeError.
+ */
+export interface NvmeAddon {
+  readonly abiVersion: number;
+  /** One write of `options` to fabricsPath, one read of `instance=N,cntlid=M`. */
+  connect(options: string, opts: { readonly fabricsPath: string }): Promise<ConnectReply>;
+  /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/delete_controller. */
+  disconnect(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
+  scan(opts: { readonly sysfsRoot: string }): Promise<RawScan>;
+  /** Writes `value` to <sysfsRoot>/class/nvme/nvme<instance>/<name>. */
+  setAttribute(
+    instance: number,
+    name: string,
+    value: string,
+    opts: { readonly sysfsRoot: string },
+  ): Promise<void>;
+  /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/rescan_controller. */
+  rescan(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
+}
+
+/** A failed syscall from the addon, shaped like Node's fs errors (errno is positive). */
+export interface NativeError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly path: string;
+}
+
+export function isNativeError(err: unknown): err is NativeError {
+  if (!(err instanceof Error)) return false;
+  const e = err as Partial<Record<'code' | 'errno' | 'syscall' | 'path', unknown>>;
+  return (
+    typeof e.code === 'string' &&
+    typeof e.errno === 'number' &&
+    typeof e.syscall === 'string' &&
+    typeof e.path === 'string'
+  );
+}
+
+export const ADDON_ABI_VERSION = 1;
+const ADDON_FILE = 'rds_nvme.node';
+const FUNCTIONS = ['connect', 'disconnect', 'scan', 'setAttribute', 'rescan'] as const;
+
+export interface LoadAddonOptions {
+  /** An explicit addon path from config/env, tried first. */
+  readonly overridePath?: string;
+  /** Where to start looking for the package root; default this file's directory. */
+  readonly fromDir?: string;
+}
+
+/** Candidate addon paths in the order they are tried. */
+export function addonCandidates(opts: LoadAddonOptions = {}): string[] {
+  const out: string[] = [];
+  if (opts.overridePath !== undefined && opts.overridePath !== '') {
+    out.push(path.resolve(opts.overridePath));
+  }
+  let dir = path.resolve(opts.fromDir ?? __dirname);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) {
+      out.push(path.join(dir, 'build', 'Release', ADDON_FILE));
+      out.push(path.join(dir, 'build', 'Debug', ADDON_FILE));
+      break;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return out;
+}
+
+function checkShape(exports: unknown, file: string): NvmeAddon {
+  if (typeof exports !== 'object' || exports === null) {
+    throw new Error(`${file}: addon exports are not an object`);
+  }
+  const rec = exports as Record<string, unknown>;
+  if (rec.abiVersion !== ADDON_ABI_VERSION) {
+    throw new Error(
+      `${file}: addon ABI ${String(rec.abiVersion)}, expected ${ADDON_ABI_VERSION} (rebuild with npm ci)`,
+    );
+  }
+  for (const name of FUNCTIONS) {
+    if (typeof rec[name] !== 'function') throw new Error(`${file}: addon lacks ${name}()`);
+  }
+  return exports as NvmeAddon;
+}
+
+/**
+ * Loads the addon from the first candidate path that works. On failure the error lists
+ * every path tried with the reason each one failed.
+ */
+export function loadNvmeAddon(opts: LoadAddonOptions = {}): NvmeAddon {
+  const tried: string[] = [];
+  for (const file of addonCandidates(opts)) {
+    try {
+      const mod: { exports: unknown } = { exports: {} };
+      process.dlopen(mod, file);
+      return checkShape(mod.exports, file);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      tried.push(`  ${file}: ${reason}`);
+    }
+  }
+  if (tried.length === 0) tried.push('  (no candidate paths: no package root found)');
+  throw new Error(`cannot load the rds_nvme addon; tried:\n${tried.join('\n')}`);
+}

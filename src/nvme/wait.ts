@@ -1,0 +1,96 @@
+/**
+ * Polling with a deadline and an AbortSignal, for things the kernel creates asynchronously
+ * (a namespace block device after a connect). Short first polls (the device usually shows
+ * up within a few ms of the connect returning), backing off so a slow device costs little
+ * CPU. Never a fixed sleep, never unbounded.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { CancelledError, DeadlineExceededError, type DomainError } from '../domain/errors';
+
+export interface Clock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Resolves after `ms`; rejects with CancelledError when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  async sleep(ms, signal) {
+    try {
+      await delay(ms, undefined, signal === undefined ? undefined : { signal });
+    } catch (err) {
+      throw new CancelledError('operation cancelled', {}, { cause: err });
+    }
+  },
+};
+
+export interface PollOptions {
+  readonly clock: Clock;
+  /** Absolute clock.now() value after which polling stops. */
+  readonly deadlineAt: number;
+  readonly signal?: AbortSignal;
+  /** First delay between polls; default 2 ms. */
+  readonly minMs?: number;
+  /** Largest delay between polls; default 50 ms. */
+  readonly maxMs?: number;
+  /** Error to throw at the deadline; default DeadlineExceededError. */
+  readonly onDeadline?: () => DomainError;
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) {
+    throw new CancelledError('operation cancelled', {}, { cause: signal.reason });
+  }
+}
+
+/**
+ * Calls `probe` until it returns a value other than undefined. Delays double from minMs to
+ * maxMs and never run past the deadline; the probe runs once more at the deadline itself.
+ */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  opts: PollOptions,
+): Promise<T> {
+  const { clock, deadlineAt, signal } = opts;
+  const maxMs = opts.maxMs ?? 50;
+  let wait = opts.minMs ?? 2;
+  for (;;) {
+    throwIfAborted(signal);
+    const value = await probe();
+    if (value !== undefined) return value;
+    const left = deadlineAt - clock.now();
+    if (left <= 0) {
+      throw opts.onDeadline?.() ?? new DeadlineExceededError('timed out waiting');
+    }
+    await clock.sleep(Math.min(wait, left), signal);
+    wait = Math.min(wait * 2, maxMs);
+  }
+}
+
+/**
+ * Settles like `work`, unless the deadline passes or `signal` aborts first. The work is not
+ * stopped (a fabrics write cannot be interrupted); its late result is simply not awaited,
+ * and callers stay correct because a retried connect reuses what it left behind.
+ */
+export async function raceDeadline<T>(
+  work: Promise<T>,
+  opts: { clock: Clock; deadlineAt: number; signal?: AbortSignal; what: string },
+): Promise<T> {
+  throwIfAborted(opts.signal);
+  const stop = new AbortController();
+  const abort =
+    opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
+  const timer = opts.clock
+    .sleep(Math.max(0, opts.deadlineAt - opts.clock.now()), abort)
+    .then((): never => {
+      throw new DeadlineExceededError(`${opts.what} did not finish before the deadline`);
+    });
+  try {
+    return await Promise.race([work, timer]);
+  } finally {
+    stop.abort();
+    timer.catch(() => undefined);
+    work.catch(() => undefined);
+  }
+}
