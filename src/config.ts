@@ -1,0 +1,388 @@
+/**
+ * Flags and environment → one frozen, validated Config. Every problem is collected and
+ * reported together (ConfigError lists them all); nothing here reads process.env or argv
+ * except through the arguments passed in.
+ */
+import { parseArgs } from 'node:util';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Endpoint } from './csi/endpoint';
+import { parseEndpoint } from './csi/endpoint';
+import type { LogLevel } from './observability/logger';
+import { LOG_LEVELS } from './observability/logger';
+
+export type Mode = 'controller' | 'node' | 'all';
+const MODES: readonly Mode[] = ['controller', 'node', 'all'];
+
+export interface RdsConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly keyFile: string;
+  readonly hostKeyFingerprint: string | undefined;
+  readonly insecureSkipHostKey: boolean;
+  /** Directory on the RDS that holds the volumes' image files, without a leading slash. */
+  readonly poolPath: string;
+  /** Address the nodes use for NVMe/TCP (defaults to the SSH host). */
+  readonly nvmeAddress: string;
+  readonly nvmePort: number;
+  readonly commandTimeoutMs: number;
+}
+
+export interface NodeConfig {
+  readonly kubeletDir: string;
+  readonly maxVolumesPerNode: number;
+}
+
+export interface Config {
+  readonly mode: Mode;
+  readonly endpoint: Endpoint;
+  readonly nodeId: string;
+  readonly driverName: string;
+  readonly logLevel: LogLevel;
+  /** undefined disables the metrics/health HTTP server. */
+  readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
+  readonly sim: boolean;
+  readonly rds: RdsConfig;
+  readonly node: NodeConfig;
+}
+
+type Kind = 'string' | 'boolean';
+interface FlagSpec {
+  readonly name: string;
+  readonly env: string;
+  readonly kind: Kind;
+  readonly help: string;
+  readonly default?: string;
+}
+
+export const DEFAULT_DRIVER_NAME = 'rds-csi.dev';
+
+/** Every flag of `serve`, each also read from its environment variable. */
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  {
+    name: 'mode',
+    env: 'RDS_CSI_MODE',
+    kind: 'string',
+    default: 'all',
+    help: 'controller | node | all',
+  },
+  {
+    name: 'endpoint',
+    env: 'CSI_ENDPOINT',
+    kind: 'string',
+    default: 'unix:///csi/csi.sock',
+    help: 'CSI gRPC endpoint: unix:///path.sock or tcp://host:port',
+  },
+  {
+    name: 'node-id',
+    env: 'RDS_CSI_NODE_ID',
+    kind: 'string',
+    help: "this node's name (required in node mode; defaults to the hostname)",
+  },
+  {
+    name: 'driver-name',
+    env: 'RDS_CSI_DRIVER_NAME',
+    kind: 'string',
+    default: DEFAULT_DRIVER_NAME,
+    help: "CSI driver name (the CSIDriver object's name)",
+  },
+  {
+    name: 'rds-address',
+    env: 'RDS_CSI_RDS_ADDRESS',
+    kind: 'string',
+    help: 'RDS SSH address host[:port] (port 22 by default)',
+  },
+  {
+    name: 'rds-user',
+    env: 'RDS_CSI_RDS_USER',
+    kind: 'string',
+    default: 'admin',
+    help: 'RouterOS user for SSH',
+  },
+  {
+    name: 'rds-key-file',
+    env: 'RDS_CSI_RDS_KEY_FILE',
+    kind: 'string',
+    help: 'SSH private key (ed25519 or RSA) for the RouterOS user',
+  },
+  {
+    name: 'rds-host-key-fingerprint',
+    env: 'RDS_CSI_RDS_HOST_KEY_FINGERPRINT',
+    kind: 'string',
+    help: 'pinned RDS host key, SHA256:<base64> as printed by ssh-keygen -lf',
+  },
+  {
+    name: 'rds-insecure-skip-host-key',
+    env: 'RDS_CSI_RDS_INSECURE_SKIP_HOST_KEY',
+    kind: 'boolean',
+    help: 'accept any RDS host key (unsafe; logged loudly)',
+  },
+  {
+    name: 'rds-pool-path',
+    env: 'RDS_CSI_RDS_POOL_PATH',
+    kind: 'string',
+    default: 'storage-pool/k8s',
+    help: 'directory on the RDS for volume image files',
+  },
+  {
+    name: 'rds-nvme-address',
+    env: 'RDS_CSI_RDS_NVME_ADDRESS',
+    kind: 'string',
+    help: 'address nodes use for NVMe/TCP (default: the SSH host)',
+  },
+  {
+    name: 'rds-nvme-port',
+    env: 'RDS_CSI_RDS_NVME_PORT',
+    kind: 'string',
+    default: '4420',
+    help: 'NVMe/TCP port of new volumes',
+  },
+  {
+    name: 'rds-command-timeout',
+    env: 'RDS_CSI_RDS_COMMAND_TIMEOUT',
+    kind: 'string',
+    default: '30s',
+    help: 'timeout of one RouterOS command',
+  },
+  {
+    name: 'kubelet-dir',
+    env: 'RDS_CSI_KUBELET_DIR',
+    kind: 'string',
+    default: '/var/lib/kubelet',
+    help: 'kubelet root; staging and target paths must be under it',
+  },
+  {
+    name: 'max-volumes-per-node',
+    env: 'RDS_CSI_MAX_VOLUMES_PER_NODE',
+    kind: 'string',
+    default: '0',
+    help: 'volumes per node reported to the scheduler (0 = no limit)',
+  },
+  {
+    name: 'metrics-address',
+    env: 'RDS_CSI_METRICS_ADDRESS',
+    kind: 'string',
+    default: ':9809',
+    help: '/metrics, /healthz, /readyz listen address; empty disables',
+  },
+  {
+    name: 'log-level',
+    env: 'RDS_CSI_LOG_LEVEL',
+    kind: 'string',
+    default: 'info',
+    help: LOG_LEVELS.join(' | '),
+  },
+  {
+    name: 'sim',
+    env: 'RDS_CSI_SIM',
+    kind: 'boolean',
+    help: 'run an embedded rds-sim with generated keys and use it as the RDS',
+  },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, string | boolean | undefined>;
+
+function collect(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): Raw {
+  const options: Record<string, { type: Kind }> = {};
+  for (const f of SERVE_FLAGS) options[f.name] = { type: f.kind };
+  const parsed = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true });
+  const values = parsed.values as Raw;
+  for (const p of parsed.positionals) problems.push(`unexpected argument "${p}"`);
+  for (const [name, v] of Object.entries(values)) {
+    const spec = SERVE_FLAGS.find((f) => f.name === name);
+    if (!spec) problems.push(`unknown flag --${name}`);
+    else if (spec.kind === 'string' && typeof v !== 'string') {
+      problems.push(`--${name} (${spec.env}): needs a value`);
+      values[name] = undefined;
+    } else if (spec.kind === 'boolean' && typeof v !== 'boolean') {
+      problems.push(`--${name} (${spec.env}): takes no value`);
+    }
+  }
+  const raw: Raw = {};
+  for (const f of SERVE_FLAGS) {
+    const fromEnv = env[f.env];
+    let v =
+      values[f.name] ??
+      (fromEnv !== undefined
+        ? f.kind === 'boolean'
+          ? parseBool(fromEnv, f, problems)
+          : fromEnv
+        : undefined);
+    v ??= f.default;
+    raw[f.name] = v;
+  }
+  return raw;
+}
+
+function parseBool(v: string, f: FlagSpec, problems: string[]): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off|)$/i.test(v)) return false;
+  problems.push(`--${f.name} (${f.env}): expected true or false, got "${v}"`);
+  return false;
+}
+
+/** Parses `30s`, `500ms`, `2m` or a bare number of seconds into milliseconds. */
+export function parseDuration(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(
+    n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'],
+  );
+}
+
+function parseHostPort(v: string, defaultPort: number): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*)(?::(\d{1,5}))?$/.exec(v);
+  if (!m) return undefined;
+  const port = m[2] === undefined ? defaultPort : Number(m[2]);
+  if (port > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+const DRIVER_NAME = /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/;
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+const POOL_PATH = /^\/?[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/;
+
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  const problems: string[] = [];
+  const raw = collect(argv, env, problems);
+  const str = (name: string): string => (typeof raw[name] === 'string' ? raw[name] : '');
+  const bool = (name: string): boolean => raw[name] === true;
+  const bad = (name: string, why: string): void => {
+    const f = SERVE_FLAGS.find((x) => x.name === name)!;
+    problems.push(`--${name} (${f.env}): ${why}`);
+  };
+
+  const sim = bool('sim');
+  const mode = str('mode') as Mode;
+  if (!MODES.includes(mode))
+    bad('mode', `must be one of ${MODES.join(', ')}, got "${str('mode')}"`);
+  const controllerSide = mode !== 'node';
+
+  const endpointText =
+    sim && argvOrEnvMissing('endpoint', argv, env)
+      ? `unix://${join(tmpdir(), 'rds-csi', 'csi.sock')}`
+      : str('endpoint');
+  const parsedEndpoint = parseEndpoint(endpointText);
+  if ('error' in parsedEndpoint) bad('endpoint', parsedEndpoint.error);
+
+  const nodeId = str('node-id') || hostname();
+  if (!/^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$/.test(nodeId))
+    bad('node-id', `not a valid node name: "${nodeId}"`);
+
+  const driverName = str('driver-name');
+  if (!DRIVER_NAME.test(driverName))
+    bad('driver-name', `must be a DNS-style name of at most 63 characters, got "${driverName}"`);
+
+  const logLevel = str('log-level') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) bad('log-level', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  let metricsAddress: Config['metricsAddress'];
+  if (str('metrics-address') !== '') {
+    metricsAddress = parseHostPort(str('metrics-address'), 9809);
+    if (!metricsAddress)
+      bad('metrics-address', `expected [host]:port, got "${str('metrics-address')}"`);
+    else if (!metricsAddress.host) metricsAddress = { host: '0.0.0.0', port: metricsAddress.port };
+  }
+
+  const rdsAddr = str('rds-address') ? parseHostPort(str('rds-address'), 22) : undefined;
+  if (str('rds-address') && !rdsAddr?.host)
+    bad('rds-address', `expected host[:port], got "${str('rds-address')}"`);
+  if (controllerSide && !sim) {
+    if (!str('rds-address')) bad('rds-address', 'required in controller mode (or use --sim)');
+    if (!str('rds-key-file')) bad('rds-key-file', 'required in controller mode (or use --sim)');
+    if (!str('rds-host-key-fingerprint') && !bool('rds-insecure-skip-host-key')) {
+      bad(
+        'rds-host-key-fingerprint',
+        'required to pin the RDS host key (or pass --rds-insecure-skip-host-key)',
+      );
+    }
+  }
+  const fp = str('rds-host-key-fingerprint');
+  if (fp && !FINGERPRINT.test(fp))
+    bad('rds-host-key-fingerprint', `expected SHA256:<43 base64 characters>, got "${fp}"`);
+  const poolPath = str('rds-pool-path');
+  if (!POOL_PATH.test(poolPath) || poolPath.split('/').some((p) => p === '..' || p === '.')) {
+    bad('rds-pool-path', `must be a plain relative path like storage-pool/k8s, got "${poolPath}"`);
+  }
+  const nvmePort = Number(str('rds-nvme-port'));
+  if (!Number.isInteger(nvmePort) || nvmePort < 1 || nvmePort > 65535)
+    bad('rds-nvme-port', 'must be a port number');
+  const commandTimeoutMs = parseDuration(str('rds-command-timeout'));
+  if (commandTimeoutMs === undefined || commandTimeoutMs < 100)
+    bad('rds-command-timeout', 'expected a duration like 30s (at least 100ms)');
+  const maxVolumes = Number(str('max-volumes-per-node'));
+  if (!Number.isInteger(maxVolumes) || maxVolumes < 0)
+    bad('max-volumes-per-node', 'must be a whole number >= 0');
+  const kubeletDir = str('kubelet-dir');
+  if (!kubeletDir.startsWith('/')) bad('kubelet-dir', 'must be an absolute path');
+
+  if (problems.length) throw new ConfigError(problems);
+  const host = rdsAddr?.host ?? '127.0.0.1';
+  return deepFreeze({
+    mode,
+    endpoint: parsedEndpoint as Endpoint,
+    nodeId,
+    driverName,
+    logLevel,
+    metricsAddress,
+    sim,
+    rds: {
+      host,
+      port: rdsAddr?.port ?? 22,
+      user: str('rds-user'),
+      keyFile: str('rds-key-file'),
+      hostKeyFingerprint: fp || undefined,
+      insecureSkipHostKey: bool('rds-insecure-skip-host-key'),
+      poolPath: poolPath.replace(/^\/|\/$/g, ''),
+      nvmeAddress: str('rds-nvme-address') || host,
+      nvmePort,
+      commandTimeoutMs: commandTimeoutMs!,
+    },
+    node: { kubeletDir, maxVolumesPerNode: maxVolumes },
+  });
+}
+
+function argvOrEnvMissing(
+  name: string,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  const f = SERVE_FLAGS.find((x) => x.name === name)!;
+  return (
+    env[f.env] === undefined && !argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  );
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export function serveHelp(): string {
+  const lines = SERVE_FLAGS.map((f) => {
+    const flag = `--${f.name}${f.kind === 'string' ? ' <value>' : ''}`;
+    const def = f.default !== undefined ? ` (default "${f.default}")` : '';
+    return `  ${flag.padEnd(36)} ${f.help}${def}\n  ${''.padEnd(36)} env ${f.env}`;
+  });
+  return lines.join('\n');
+}
