@@ -137,11 +137,11 @@ export function addonCandidates(opts: LoadAddonOptions = {}): string[] {
   return out;
 }
 
-function checkShape(exports: unknown, file: string): NvmeAddon {
-  if (typeof exports !== 'object' || exports === null) {
+function checkShape(loaded: unknown, file: string): NvmeAddon {
+  if (typeof loaded !== 'object' || loaded === null) {
     throw new Error(`${file}: addon exports are not an object`);
   }
-  const rec = exports as Record<string, unknown>;
+  const rec = loaded as Record<string, unknown>;
   if (rec.abiVersion !== ADDON_ABI_VERSION) {
     throw new Error(
       `${file}: addon ABI ${String(rec.abiVersion)}, expected ${ADDON_ABI_VERSION} (rebuild with npm ci)`,
@@ -150,7 +150,7 @@ function checkShape(exports: unknown, file: string): NvmeAddon {
   for (const name of FUNCTIONS) {
     if (typeof rec[name] !== 'function') throw new Error(`${file}: addon lacks ${name}()`);
   }
-  return exports as NvmeAddon;
+  return loaded as NvmeAddon;
 }
 
 /**

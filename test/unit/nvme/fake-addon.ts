@@ -1,0 +1,136 @@
+/**
+ * A fake rds_nvme addon over a FakeSysfs: connect parses the option string and behaves
+ * like the kernel (EALREADY for the same nqn/address/hostnqn, scripted errnos per NQN),
+ * disconnect removes the controller, and device nodes appear in a temp devRoot after a
+ * configurable number of scans so wait loops can be exercised.
+ */
+import os from 'node:os';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ConnectReply, NativeError, NvmeAddon, RawScan } from '../../../src/nvme/native';
+import { FakeSysfs } from '../../fakes/sysfs';
+
+export function nativeError(
+  code: string,
+  syscall = 'write',
+  file = '/dev/nvme-fabrics',
+): NativeError {
+  const errno = (os.constants.errno as Record<string, number>)[code] ?? 0;
+  const err = new Error(`${code}: fake, ${syscall} '${file}'`) as Error & {
+    code: string;
+    errno: number;
+    syscall: string;
+    path: string;
+  };
+  err.code = code;
+  err.errno = errno;
+  err.syscall = syscall;
+  err.path = file;
+  return err;
+}
+
+export function parseOptions(options: string): Record<string, string> {
+  return Object.fromEntries(
+    options.split(',').map((kv) => {
+      const eq = kv.indexOf('=');
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+  );
+}
+
+export class FakeKernel implements NvmeAddon {
+  readonly abiVersion = 1;
+  readonly sysfs = new FakeSysfs();
+  /** Errno to fail a connect to this subsystem NQN with. */
+  readonly connectErrors = new Map<string, string>();
+  /** Errno to fail a disconnect of this instance with. */
+  readonly disconnectErrors = new Map<number, string>();
+  readonly connects: string[] = [];
+  readonly disconnects: number[] = [];
+  readonly rescans: number[] = [];
+  readonly attributes: [number, string, string][] = [];
+  /** Scans after a connect before its device node appears in devRoot. */
+  devDelayScans = 0;
+  /** State given to newly connected controllers. */
+  newState = 'live';
+  multipath = true;
+  scans = 0;
+  private pending: { at: number; name: string }[] = [];
+
+  constructor(readonly devRoot: string) {}
+
+  /** Creates /dev nodes for every visible namespace now (for pre-existing topologies). */
+  async syncDevices(): Promise<void> {
+    for (const name of this.sysfs.visibleDevices()) {
+      await fs.writeFile(path.join(this.devRoot, name), '');
+    }
+  }
+
+  connect(options: string, opts: { fabricsPath: string }): Promise<ConnectReply> {
+    this.connects.push(options);
+    const o = parseOptions(options);
+    const nqn = o.nqn ?? '';
+    const scripted = this.connectErrors.get(nqn);
+    if (scripted !== undefined)
+      return Promise.reject(nativeError(scripted, 'write', opts.fabricsPath));
+    for (const c of this.sysfs.controllers.values()) {
+      if (
+        c.subsysnqn === nqn &&
+        c.traddr === o.traddr &&
+        String(c.trsvcid) === o.trsvcid &&
+        c.hostnqn === o.hostnqn &&
+        c.state !== 'deleting'
+      ) {
+        return Promise.reject(nativeError('EALREADY', 'write', opts.fabricsPath));
+      }
+    }
+    let instance = 0;
+    while (this.sysfs.controllers.has(instance)) instance++;
+    const spec = {
+      instance,
+      subsysnqn: nqn,
+      traddr: o.traddr ?? '',
+      trsvcid: Number(o.trsvcid),
+      hostnqn: o.hostnqn ?? '',
+      hostid: o.hostid ?? '',
+      state: this.newState,
+    };
+    const c = this.multipath
+      ? this.sysfs.connectMultipath(spec)
+      : this.sysfs.connectSinglePath(spec);
+    for (const name of this.sysfs.visibleDevices()) {
+      this.pending.push({ at: this.scans + this.devDelayScans, name });
+    }
+    return Promise.resolve({ instance: c.instance, cntlid: c.cntlid });
+  }
+
+  disconnect(instance: number): Promise<void> {
+    this.disconnects.push(instance);
+    const scripted = this.disconnectErrors.get(instance);
+    if (scripted !== undefined)
+      return Promise.reject(nativeError(scripted, 'open', `nvme${instance}`));
+    if (!this.sysfs.controllers.has(instance)) {
+      return Promise.reject(nativeError('ENOENT', 'open', `nvme${instance}/delete_controller`));
+    }
+    this.sysfs.removeController(instance);
+    return Promise.resolve();
+  }
+
+  async scan(): Promise<RawScan> {
+    const now = this.scans++;
+    const due = this.pending.filter((p) => p.at <= now);
+    this.pending = this.pending.filter((p) => p.at > now);
+    for (const p of due) await fs.writeFile(path.join(this.devRoot, p.name), '');
+    return this.sysfs.toRaw();
+  }
+
+  setAttribute(instance: number, name: string, value: string): Promise<void> {
+    this.attributes.push([instance, name, value]);
+    return Promise.resolve();
+  }
+
+  rescan(instance: number): Promise<void> {
+    this.rescans.push(instance);
+    return Promise.resolve();
+  }
+}
