@@ -21,31 +21,31 @@ const INDEX = /^(\s*)(\d+)(?=\s|$)/;
 class JoinState {
   inQuote = false;
   escape = false;
-  /** Characters of the current unquoted token (since the last unquoted space). */
-  token = '';
+  /** The joined text so far, and where its current unquoted token starts. */
+  text = '';
+  tokenStart = 0;
   tokenHasEq = false;
   seenEq = false;
 
-  feed(s: string): void {
-    for (const c of s) {
+  /** Append `piece` to the text, advancing the scanner over it. */
+  feed(piece: string): void {
+    const base = this.text.length;
+    this.text += piece;
+    for (let k = 0; k < piece.length; k++) {
+      const c = piece.charCodeAt(k);
       if (this.inQuote) {
         if (this.escape) this.escape = false;
-        else if (c === '\\') this.escape = true;
-        else if (c === '"') this.inQuote = false;
-        this.token += c;
-        continue;
-      }
-      if (c === ' ' || c === '\t') {
-        this.token = '';
+        else if (c === 92 /* \\ */) this.escape = true;
+        else if (c === 34 /* " */) this.inQuote = false;
+      } else if (c === 32 || c === 9) {
+        this.tokenStart = base + k + 1;
         this.tokenHasEq = false;
-        continue;
-      }
-      if (c === '"') this.inQuote = true;
-      else if (c === '=') {
+      } else if (c === 34) {
+        this.inQuote = true;
+      } else if (c === 61 /* = */) {
         this.tokenHasEq = true;
         this.seenEq = true;
       }
-      this.token += c;
     }
   }
 
@@ -53,8 +53,9 @@ class JoinState {
   join(content: string): string {
     if (this.inQuote) return content;
     const t = content.trimStart();
-    if (this.token === '' || !this.seenEq) return ' ' + t;
-    if (!this.tokenHasEq && KEY_HEAD.test(this.token)) return t; // a key split in two
+    if (this.tokenStart >= this.text.length || !this.seenEq) return ' ' + t;
+    // A key split in two: the line ended inside a key.
+    if (!this.tokenHasEq && KEY_HEAD.test(this.text.slice(this.tokenStart))) return t;
     return KEY_START.test(t) ? ' ' + t : t;
   }
 }
@@ -96,41 +97,47 @@ function readValue(s: string, i: number): [string, number] {
     return [s.slice(i, j), j];
   }
   let out = '';
-  let j = i + 1;
-  while (j < s.length && s[j] !== '"') {
-    if (s[j] === '\\' && j + 1 < s.length) {
-      const hex = /^[0-9A-F]{2}/.exec(s.slice(j + 1, j + 3));
-      if (hex !== null) {
-        out += String.fromCharCode(parseInt(hex[0], 16));
-        j += 3;
-        continue;
-      }
-      j++;
+  let start = i + 1;
+  let j = start;
+  for (;;) {
+    // Copy runs between escapes in one slice: char-by-char concatenation is GC-bound.
+    while (j < s.length && s[j] !== '"' && s[j] !== '\\') j++;
+    out += s.slice(start, j);
+    if (j >= s.length || s[j] === '"') break;
+    const hex = HEX_ESCAPE.exec(s.slice(j + 1, j + 3));
+    if (hex !== null) {
+      out += String.fromCharCode(parseInt(hex[0], 16));
+      j += 3;
+    } else {
+      out += s.slice(j + 1, j + 2);
+      j += 2;
     }
-    out += s[j];
-    j++;
+    start = j;
   }
   return [out, j + 1];
 }
 
+const HEX_ESCAPE = /^[0-9A-F]{2}$/;
+
 interface Entry {
   index: string;
   indent: number;
-  text: string;
   state: JoinState;
 }
 
 function startEntry(line: string, m: RegExpExecArray): Entry {
   const rest = line.slice(m[0].length);
-  const firstKey = rest.search(/[^\s]/);
+  // Continuation lines are indented to the first property (past any flag letters).
+  let firstKey = rest.search(/(?<=^|\s)[^\s"=]+=/);
+  if (firstKey < 0) firstKey = rest.search(/[^\s]/);
   const indent = m[0].length + (firstKey < 0 ? rest.length : firstKey);
   const state = new JoinState();
   state.feed(rest);
-  return { index: m[2] ?? '', indent, text: rest, state };
+  return { index: m[2] ?? '', indent, state };
 }
 
 function finish(e: Entry): RosRecord {
-  const rec = tokenize(e.text);
+  const rec = tokenize(e.state.text);
   rec['.index'] = e.index;
   return rec;
 }
@@ -161,9 +168,7 @@ export function parseDetail(output: string): RosRecord[] {
     if (/^\s*;;;/.test(line) || inHeader || cur === undefined) continue;
     const lead = line.length - line.trimStart().length;
     const content = line.slice(Math.min(lead, cur.indent));
-    const piece = cur.state.join(content);
-    cur.state.feed(piece);
-    cur.text += piece;
+    cur.state.feed(cur.state.join(content));
   }
   if (cur !== undefined) out.push(finish(cur));
   return out;
