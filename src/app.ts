@@ -14,6 +14,11 @@ import { startHealthServer } from './observability/http';
 import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildInfo } from './paths';
+import { createRouterOsPorts, routerOsMetrics, type RouterOsAdapter } from './routeros';
+import { startSim, type RunningSim } from './sim';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { utils as sshUtils } from 'ssh2';
 
 export interface RunningApp {
   readonly endpoint: string;
@@ -39,6 +44,30 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   };
 
   try {
+    let rds: RouterOsAdapter | undefined;
+    if (config.mode !== 'node') {
+      const target = config.sim ? await startEmbeddedSim(config, logger) : realRds(config);
+      if (target.sim) {
+        const sim = target.sim;
+        closers.push({ name: 'embedded rds-sim', close: () => sim.stop() });
+      }
+      const adapter = createRouterOsPorts(target.routeros, {
+        logger,
+        metrics: routerOsMetrics(metrics),
+      });
+      rds = adapter;
+      closers.unshift({ name: 'RDS session', close: () => adapter.close() });
+      checks.push({
+        name: 'rds',
+        check: () =>
+          Promise.resolve(
+            adapter.health.connected
+              ? { ready: true }
+              : { ready: false, reason: `no SSH connection to ${target.routeros.host}` },
+          ),
+      });
+    }
+    void rds;
     const rpc = new RpcWrapper({
       logger,
       locks: new KeyedLocks(),
@@ -82,6 +111,70 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     await closeAll(closers, logger);
     throw err;
   }
+}
+
+type RdsTarget = { routeros: Parameters<typeof createRouterOsPorts>[0]; sim?: RunningSim };
+
+function realRds(config: Config): RdsTarget {
+  return {
+    routeros: {
+      host: config.rds.host,
+      port: config.rds.port,
+      user: config.rds.user,
+      privateKey: readFileSync(config.rds.keyFile),
+      ...(config.rds.hostKeyFingerprint
+        ? { hostKeyFingerprint: config.rds.hostKeyFingerprint }
+        : {}),
+      insecureSkipHostKey: config.rds.insecureSkipHostKey,
+      poolBasePath: config.rds.poolPath,
+      commandTimeoutMs: config.rds.commandTimeoutMs,
+    },
+  };
+}
+
+/**
+ * `--sim`: an in-process rds-sim on loopback with a client key kept in its state dir (so
+ * a person can also ssh into it), and the driver pointed at it with the host key pinned.
+ */
+async function startEmbeddedSim(config: Config, logger: Logger): Promise<RdsTarget> {
+  const dir = config.simStateDir;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyFile = join(dir, 'client_ed25519_key');
+  if (!existsSync(keyFile)) {
+    const pair = sshUtils.generateKeyPairSync('ed25519', {
+      comment: 'rds-csi embedded sim client',
+    });
+    writeFileSync(keyFile, pair.private, { mode: 0o600 });
+    writeFileSync(`${keyFile}.pub`, `${pair.public}\n`, { mode: 0o644 });
+  }
+  const privateKey = readFileSync(keyFile, 'utf8');
+  const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim();
+  const mountPoint = config.rds.poolPath.split('/')[0]!;
+  const sim = await startSim({
+    stateDir: dir,
+    authorizedKeys: [publicKey],
+    poolMountPoint: mountPoint,
+    logger: logger.child({ component: 'rds-sim' }),
+  });
+  logger.info('embedded rds-sim started', {
+    address: `${sim.host}:${sim.port}`,
+    hostKeyFingerprint: sim.hostKeyFingerprint,
+    stateDir: dir,
+    try: `ssh -i ${keyFile} -p ${sim.port} admin@${sim.host} '/disk print detail'`,
+  });
+  return {
+    sim,
+    routeros: {
+      host: sim.host,
+      port: sim.port,
+      user: 'admin',
+      privateKey,
+      hostKeyFingerprint: sim.hostKeyFingerprint,
+      poolBasePath: config.rds.poolPath,
+      poolMountPoint: mountPoint,
+      commandTimeoutMs: config.rds.commandTimeoutMs,
+    },
+  };
 }
 
 async function closeAll(closers: readonly Closer[], logger: Logger): Promise<void> {

@@ -43,6 +43,8 @@ export interface Config {
   /** undefined disables the metrics/health HTTP server. */
   readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
   readonly sim: boolean;
+  /** State directory of the embedded simulator (disks, images, host and client keys). */
+  readonly simStateDir: string;
   readonly rds: RdsConfig;
   readonly node: NodeConfig;
 }
@@ -178,6 +180,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: 'RDS_CSI_SIM',
     kind: 'boolean',
     help: 'run an embedded rds-sim with generated keys and use it as the RDS',
+  },
+  {
+    name: 'sim-state',
+    env: 'RDS_CSI_SIM_STATE',
+    kind: 'string',
+    help: 'state directory of the embedded rds-sim (default: <tmp>/rds-csi/sim)',
   },
 ];
 
@@ -343,6 +351,7 @@ export function loadConfig(
     logLevel,
     metricsAddress,
     sim,
+    simStateDir: str('sim-state') || join(tmpdir(), 'rds-csi', 'sim'),
     rds: {
       host,
       port: rdsAddr?.port ?? 22,
