@@ -1,0 +1,36 @@
+// Shared by the host-side VM test files: the skip decision and the image, built once per
+// process with its build time reported.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureImage, missingBuildTools, type VmImage } from './image';
+import { projectRoot } from './host-tools';
+import { vmUnavailableReason } from './runner';
+
+/** Why the VM suite cannot run on this machine, or null. */
+export function vmSuiteSkipReason(): string | null {
+  const reason = vmUnavailableReason();
+  if (reason !== null) return reason;
+  const root = projectRoot();
+  const cached = fs.existsSync(path.join(root, '.cache', 'vm'));
+  const missing = missingBuildTools();
+  // A machine that cannot build the image may still hold a cached one (built earlier).
+  if (missing.length > 0 && !cached)
+    return `cannot build the VM image: missing ${missing.join(', ')}`;
+  return null;
+}
+
+let image: Promise<VmImage> | undefined;
+
+export function suiteImage(log: (line: string) => void): Promise<VmImage> {
+  image ??= ensureImage({ log });
+  return image;
+}
+
+/** Indents text as TAP comment lines. */
+export function asComment(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
