@@ -12,17 +12,25 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`; rejects with CancelledError when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * A deadline timer: like sleep, but nothing waits on it in sequence (it only races other
+   * work), so a test clock may leave it pending instead of advancing time.
+   */
+  timer(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+async function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? undefined : { signal });
+  } catch (err) {
+    throw new CancelledError('operation cancelled', {}, { cause: err });
+  }
 }
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  async sleep(ms, signal) {
-    try {
-      await delay(ms, undefined, signal === undefined ? undefined : { signal });
-    } catch (err) {
-      throw new CancelledError('operation cancelled', {}, { cause: err });
-    }
-  },
+  sleep: realSleep,
+  timer: realSleep,
 };
 
 export interface PollOptions {
@@ -82,7 +90,7 @@ export async function raceDeadline<T>(
   const abort =
     opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
   const timer = opts.clock
-    .sleep(Math.max(0, opts.deadlineAt - opts.clock.now()), abort)
+    .timer(Math.max(0, opts.deadlineAt - opts.clock.now()), abort)
     .then((): never => {
       throw new DeadlineExceededError(`${opts.what} did not finish before the deadline`);
     });

@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { CancelledError } from '../../../src/domain/errors';
+import type { NvmeMetrics } from '../../../src/nvme/context';
+import type { Clock } from '../../../src/nvme/wait';
+import { createMetrics } from '../../../src/observability/metrics';
+
+/** A clock whose sleeps return at once and advance time; records every delay. */
+export class FakeClock implements Clock {
+  t = 1000;
+  readonly sleeps: number[] = [];
+  /** Called on each sleep (e.g. to abort a controller mid-wait). */
+  onSleep: ((n: number) => void) | undefined;
+
+  now(): number {
+    return this.t;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    this.t += ms;
+    this.onSleep?.(this.sleeps.length);
+    if (signal?.aborted === true) return Promise.reject(new CancelledError('operation cancelled'));
+    return Promise.resolve();
+  }
+
+  /** Deadline timers never fire on their own; they reject when aborted. */
+  timer(_ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((_, reject) => {
+      signal?.addEventListener('abort', () => reject(new CancelledError('operation cancelled')), {
+        once: true,
+      });
+    });
+  }
+}
+
+export async function tempDir(
+  t: { teardown(fn: () => unknown): void },
+  prefix = 'nvme-',
+): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function testMetrics(): NvmeMetrics {
+  return createMetrics({
+    registry: new Registry(),
+    version: 'test',
+    commit: 'test',
+    processMetrics: false,
+  });
+}
+
+export async function metricValue(
+  m: NvmeMetrics,
+  name: keyof NvmeMetrics,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const got = await m[name].get();
+  const values = got.values as {
+    value: number;
+    labels: Record<string, unknown>;
+    metricName?: string;
+  }[];
+  const match = values.find(
+    (v) =>
+      (v.metricName === undefined || !/_bucket$|_sum$/.test(v.metricName)) &&
+      Object.entries(labels).every(([k, val]) => v.labels[k] === val),
+  );
+  return match?.value ?? 0;
+}
