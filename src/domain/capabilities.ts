@@ -70,3 +70,45 @@ export function assertSupported(caps: readonly Capability[]): void {
     if (problem !== undefined) throw new InvalidArgumentError(problem);
   }
 }
+
+/** The wire shape of a CSI VolumeCapability, structurally (no proto import here). */
+export interface RawCapability {
+  readonly access_mode?: { readonly mode?: string | number } | null;
+  readonly access_type?: 'mount' | 'block';
+  readonly mount?: { readonly fs_type?: string; readonly mount_flags?: readonly string[] } | null;
+  readonly block?: object | null;
+}
+
+const MODES: ReadonlySet<string> = new Set<AccessMode>([
+  ...SINGLE_NODE_MODES,
+  'MULTI_NODE_READER_ONLY',
+  'MULTI_NODE_SINGLE_WRITER',
+  'MULTI_NODE_MULTI_WRITER',
+]);
+
+/** Parse one capability; INVALID_ARGUMENT when the access mode or type is missing. */
+export function parseCapability(raw: RawCapability | null | undefined, what: string): Capability {
+  if (raw === null || raw === undefined) throw new InvalidArgumentError(`${what} is required`);
+  const mode = raw.access_mode?.mode;
+  if (typeof mode !== 'string' || !MODES.has(mode)) {
+    throw new InvalidArgumentError(`${what}.access_mode is missing or unknown`);
+  }
+  const accessType = raw.access_type ?? (raw.block ? 'block' : raw.mount ? 'mount' : undefined);
+  if (accessType !== 'mount' && accessType !== 'block') {
+    throw new InvalidArgumentError(`${what} must have an access type (mount or block)`);
+  }
+  return {
+    accessType,
+    accessMode: mode as AccessMode,
+    fsType: accessType === 'mount' ? (raw.mount?.fs_type ?? '') : '',
+    mountFlags: accessType === 'mount' ? [...(raw.mount?.mount_flags ?? [])] : [],
+  };
+}
+
+export function parseCapabilities(
+  raw: readonly RawCapability[] | null | undefined,
+  what = 'volume_capabilities',
+): Capability[] {
+  if (!raw || raw.length === 0) throw new InvalidArgumentError(`${what} is required`);
+  return raw.map((c, i) => parseCapability(c, `${what}[${i}]`));
+}

@@ -1,0 +1,51 @@
+/**
+ * DeleteVolume. Idempotent: an id this driver could not have made, or a volume that is
+ * already gone, is success. Removes the disk AND its `.img` (the device keeps the file
+ * when a disk is removed). When the disk is gone but a previous delete was interrupted
+ * before the file went, the leftover `<id>.img` is found under the pool and removed.
+ * Snapshots are independent copies and do not block deletion. A volume still published
+ * to a node is FAILED_PRECONDITION (the CO unpublishes first).
+ */
+import { FailedPreconditionError } from '../domain/errors';
+import { isVolumeId } from '../domain/ids';
+import { SNAPSHOT_DIR } from '../domain/snapshots';
+import type { Call, ControllerDeps } from './deps';
+import { basename, removeLeftoverFiles, underBase } from './pool';
+
+export async function deleteVolume(
+  deps: ControllerDeps,
+  volumeId: string,
+  call: Call,
+): Promise<void> {
+  if (!isVolumeId(volumeId)) {
+    call.log.info('volume id was never issued by this driver; nothing to delete');
+    return;
+  }
+  const nodes = deps.attachments.publishedNodes(volumeId);
+  if (nodes.length > 0) {
+    throw new FailedPreconditionError(
+      `volume ${volumeId} is still published to node ${nodes.join(', ')}`,
+      { volumeId },
+    );
+  }
+  const o = { signal: call.signal };
+  const disk = await deps.volumes.get(volumeId, o);
+  if (disk !== undefined) {
+    if (!underBase(deps, disk.filePath)) {
+      throw new FailedPreconditionError(
+        `disk ${volumeId} lies outside the pool base path; refusing to delete it`,
+        { volumeId },
+      );
+    }
+    await deps.volumes.delete(volumeId, disk.filePath, o);
+  } else {
+    const file = `${volumeId}.img`;
+    await removeLeftoverFiles(
+      deps,
+      call,
+      deps.config.poolBasePath,
+      (p) => basename(p) === file && !p.split('/').includes(SNAPSHOT_DIR),
+    );
+  }
+  deps.attachments.volumeDeleted(volumeId);
+}

@@ -1,0 +1,46 @@
+/**
+ * What the controller use-cases are built from: the RouterOS ports they need, the
+ * attachment manager, the driver's configuration, a clock, a logger and metric hooks.
+ */
+import type { Counter } from 'prom-client';
+import type { Logger } from '../observability/logger';
+import type { CapacityPort, FilesPort, VolumesPort } from '../routeros/ports';
+import type { AttachmentManager } from './attachments-port';
+
+export interface ControllerConfig {
+  /** CSI driver name (e.g. `rds.csi.dev`), for logs. */
+  readonly driverName: string;
+  /** Pool base path on the RDS, normalised (no leading/trailing `/`), e.g. `storage-pool/k8s`. */
+  readonly poolBasePath: string;
+  /** Address nodes connect to over NVMe/TCP (the RDS data address): volume_context traddr. */
+  readonly nvmeAddress: string;
+  /** Default NVMe/TCP port of new exports (StorageClass `nvmePort` overrides). */
+  readonly nvmePort: number;
+  /** Value of the `rds-csi.dev/rds` topology segment this controller serves. */
+  readonly topologyValue: string;
+  /** Smallest volume created (bytes; rounded up to 1 MiB). */
+  readonly minVolumeBytes: number;
+}
+
+export interface ControllerMetricHooks {
+  /** Leftover files or disks from interrupted operations that were removed. */
+  readonly orphansCleaned?: Pick<Counter, 'inc'>;
+}
+
+export interface ControllerDeps {
+  readonly volumes: VolumesPort;
+  readonly files: FilesPort;
+  readonly capacity: CapacityPort;
+  readonly attachments: AttachmentManager;
+  readonly config: ControllerConfig;
+  /** Wall clock in ms since the epoch (snapshot creation times). */
+  readonly now: () => number;
+  readonly logger: Logger;
+  readonly metrics?: ControllerMetricHooks;
+}
+
+/** Per-call options passed down to every port call. */
+export interface Call {
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}

@@ -1,0 +1,51 @@
+/**
+ * ControllerPublishVolume / ControllerUnpublishVolume: validate, check the volume exists,
+ * then hand over to the AttachmentManager (src/controller/attachments-port.ts), which owns
+ * every rule about which nodes may hold the volume.
+ */
+import { assertSupported, type Capability } from '../domain/capabilities';
+import { InvalidArgumentError } from '../domain/errors';
+import type { Call, ControllerDeps } from './deps';
+import { requireVolume } from './volume-queries';
+import { publishInfo } from './volume-view';
+
+export interface PublishInput {
+  readonly volumeId: string;
+  readonly nodeId: string;
+  readonly capability: Capability;
+  readonly readonly: boolean;
+  readonly volumeContext: Readonly<Record<string, string>>;
+}
+
+export async function publishVolume(
+  deps: ControllerDeps,
+  input: PublishInput,
+  call: Call,
+): Promise<Readonly<Record<string, string>>> {
+  assertSupported([input.capability]);
+  const disk = await requireVolume(deps, input.volumeId, call);
+  return deps.attachments.publish({
+    volumeId: input.volumeId,
+    nodeId: input.nodeId,
+    accessMode: input.capability.accessMode,
+    block: input.capability.accessType === 'block',
+    readonly: input.readonly,
+    volume: publishInfo(disk, input.volumeContext),
+    signal: call.signal,
+  });
+}
+
+/** Idempotent: an unknown volume or node is success (it is certainly not published). */
+export async function unpublishVolume(
+  deps: ControllerDeps,
+  volumeId: string,
+  nodeId: string,
+  call: Call,
+): Promise<void> {
+  if (volumeId === '') throw new InvalidArgumentError('volume_id is required');
+  await deps.attachments.unpublish({
+    volumeId,
+    ...(nodeId === '' ? {} : { nodeId }),
+    signal: call.signal,
+  });
+}
