@@ -1,0 +1,90 @@
+/**
+ * Shared setup for integration tests: a simulator on loopback with a fresh key pair, and
+ * the real SSH adapter pointed at it. Everything is torn down with the test.
+ */
+import { utils } from 'ssh2';
+import type { Test } from 'tap';
+import {
+  createRouterOsPorts,
+  type RouterOsAdapter,
+  type RouterOsConfig,
+} from '../../../src/routeros';
+import { nullLogger, type Logger } from '../../../src/observability/logger';
+import { startSim, type RunningSim, type SimOptions } from '../../../src/sim';
+
+export interface Harness {
+  readonly sim: RunningSim;
+  readonly ros: RouterOsAdapter;
+  readonly privateKey: string;
+  /** Build another adapter against the same simulator (torn down with the test). */
+  connect(over?: Partial<RouterOsConfig>): RouterOsAdapter;
+  /** Commands the simulator has received since `mark()` was last called. */
+  commandsSinceMark(): string[];
+  mark(): void;
+}
+
+export const BASE = 'storage-pool/k8s';
+
+export async function harness(
+  t: Test,
+  opts: {
+    sim?: Partial<SimOptions>;
+    ros?: Partial<RouterOsConfig>;
+    keyType?: 'ed25519' | 'rsa';
+    logger?: Logger;
+  } = {},
+): Promise<Harness> {
+  const pair =
+    opts.keyType === 'rsa'
+      ? utils.generateKeyPairSync('rsa', { bits: 2048 })
+      : utils.generateKeyPairSync('ed25519');
+  const sim = await startSim({ authorizedKeys: [pair.public], ...opts.sim });
+  const adapters: RouterOsAdapter[] = [];
+  t.teardown(async () => {
+    for (const a of adapters) await a.close();
+    await sim.stop();
+  });
+  const connect = (over: Partial<RouterOsConfig> = {}): RouterOsAdapter => {
+    const a = createRouterOsPorts(
+      {
+        host: sim.host,
+        port: sim.port,
+        user: 'admin',
+        privateKey: pair.private,
+        hostKeyFingerprint: sim.hostKeyFingerprint,
+        poolBasePath: BASE,
+        commandTimeoutMs: 10_000,
+        connectTimeoutMs: 10_000,
+        reconnectBaseMs: 50,
+        reconnectMaxMs: 500,
+        ...opts.ros,
+        ...over,
+      },
+      { logger: opts.logger ?? nullLogger() },
+    );
+    adapters.push(a);
+    return a;
+  };
+  const ros = connect();
+  let marked = 0;
+  return {
+    sim,
+    ros,
+    privateKey: pair.private,
+    connect,
+    mark: () => {
+      marked = sim.commandLog.length;
+    },
+    commandsSinceMark: () => sim.commandLog.slice(marked).map((e) => e.command),
+  };
+}
+
+export function volumeSpec(slot: string, sizeBytes = 1024 ** 2) {
+  return {
+    slot,
+    filePath: `${BASE}/${slot}.img`,
+    sizeBytes,
+    nqn: `nqn.2000-02.com.mikrotik:${slot}`,
+    port: 4420,
+  };
+}
