@@ -42,6 +42,8 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      // Keep disableTypeChecked's parserOptions (no project service for plain JS scripts).
+      ...tseslint.configs.disableTypeChecked.languageOptions,
       globals: {
         require: 'readonly',
         process: 'readonly',
@@ -50,6 +52,10 @@ export default tseslint.config(
         module: 'writable',
       },
     },
-    rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      'no-console': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+    },
   },
 );
