@@ -99,6 +99,8 @@ export function connect(opts: ConnectOptions): number {
     ...(opts.hostnqn === undefined ? [] : [`hostnqn=${opts.hostnqn}`]),
     ...(opts.extra ?? []),
   ];
+  // /dev/nvme-fabrics exists only while nvme-fabrics is loaded (nothing loads it on open).
+  if (!fs.existsSync('/dev/nvme-fabrics')) execFileSync('modprobe', ['nvme-fabrics']);
   const fd = fs.openSync('/dev/nvme-fabrics', 'r+');
   try {
     fs.writeSync(fd, parts.join(','));
