@@ -94,14 +94,14 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-interface Ready {
+export interface Ready {
   readonly device: string;
   readonly controller: number;
   readonly topo: Topology;
 }
 
 /** Waits for the namespace device; see the module comment for the rules. */
-async function waitForDevice(
+export async function waitForDevice(
   ctx: FabricsContext,
   nqn: string,
   nsid: number,
