@@ -2,6 +2,9 @@
  * Shared setup for integration tests: a simulator on loopback with a fresh key pair, and
  * the real SSH adapter pointed at it. Everything is torn down with the test.
  */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { utils } from 'ssh2';
 import type { Test } from 'tap';
 import {
@@ -10,7 +13,21 @@ import {
   type RouterOsConfig,
 } from '../../../src/routeros';
 import { nullLogger, type Logger } from '../../../src/observability/logger';
-import { startSim, type RunningSim, type SimOptions } from '../../../src/sim';
+import { HOST_KEY_FILE, startSim, type RunningSim, type SimOptions } from '../../../src/sim';
+
+/**
+ * A key pair that ssh2 can parse back: its ed25519 generator yields an unparseable private
+ * key about once in 250 tries (measured with ssh2 1.17), which would make tests flaky.
+ */
+export function keyPair(type: 'ed25519' | 'rsa' = 'ed25519'): { private: string; public: string } {
+  for (;;) {
+    const pair =
+      type === 'rsa'
+        ? utils.generateKeyPairSync('rsa', { bits: 2048 })
+        : utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
 
 export interface Harness {
   readonly sim: RunningSim;
@@ -34,15 +51,16 @@ export async function harness(
     logger?: Logger;
   } = {},
 ): Promise<Harness> {
-  const pair =
-    opts.keyType === 'rsa'
-      ? utils.generateKeyPairSync('rsa', { bits: 2048 })
-      : utils.generateKeyPairSync('ed25519');
-  const sim = await startSim({ authorizedKeys: [pair.public], ...opts.sim });
+  const pair = keyPair(opts.keyType);
+  // Our own state dir with a known-good host key (see keyPair).
+  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ros-it-'));
+  await fs.writeFile(path.join(stateDir, HOST_KEY_FILE), keyPair().private, { mode: 0o600 });
+  const sim = await startSim({ authorizedKeys: [pair.public], stateDir, ...opts.sim });
   const adapters: RouterOsAdapter[] = [];
   t.teardown(async () => {
     for (const a of adapters) await a.close();
     await sim.stop();
+    await fs.rm(stateDir, { recursive: true, force: true });
   });
   const connect = (over: Partial<RouterOsConfig> = {}): RouterOsAdapter => {
     const a = createRouterOsPorts(
