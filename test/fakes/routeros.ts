@@ -9,7 +9,7 @@
  * - a pool quota gives ResourceExhaustedError;
  * - each file carries a content string so copies can be compared.
  * Faults: `inject(method, fault)` makes the next matching call fail before its effect,
- * after its effect (a lost reply), or (delete only) between removing the disk and the file.
+ * after its effect (a lost reply), or half-way (file made without disk; disk removed, file kept).
  */
 import {
   AlreadyExistsError,
@@ -58,8 +58,12 @@ export type FakeMethod =
   | 'setAllowedHosts';
 
 export interface FakeFault {
-  /** before: nothing happens; after: the effect happens, the reply is lost; between: delete only. */
-  readonly when: 'before' | 'after' | 'between';
+  /**
+   * before: nothing happens; after: the effect happens, the reply is lost; partial: only
+   * the file part happens (create/copy: the image is made but no disk; delete: the disk
+   * is removed but its file stays).
+   */
+  readonly when: 'before' | 'after' | 'partial';
   /** Default: UnavailableError (a lost connection). */
   readonly error?: Error;
   /** Only calls whose first argument (slot or path) matches. */
@@ -192,6 +196,10 @@ export class FakeRds implements RouterOsPorts {
     if (fault?.when === 'before') throw error;
     const result = body(fault);
     if (fault?.when === 'after') throw error;
+    if (fault?.when === 'partial' && (method === 'create' || method === 'copy')) {
+      this.disks.delete(arg);
+      throw error;
+    }
     return result;
   }
 
@@ -307,7 +315,7 @@ export class FakeRds implements RouterOsPorts {
     validateSlot(slot);
     const path = validatePoolPath(filePath, this.basePath, { img: true });
     this.disks.delete(slot);
-    if (fault?.when === 'between') throw fault.error ?? new UnavailableError('connection lost');
+    if (fault?.when === 'partial') throw fault.error ?? new UnavailableError('connection lost');
     if (![...this.disks.values()].some((d) => d.filePath === path)) this.fileTable.delete(path);
   }
 
