@@ -101,6 +101,7 @@ async function resolveKernelPackage(): Promise<string> {
 /** Changes whenever `apt-get update` fetched new package lists. */
 function aptListsStamp(): string {
   const dir = '/var/lib/apt/lists';
+  if (!fs.existsSync(dir)) return 'no lists';
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('Packages') || f.includes('Packages.'))
@@ -114,6 +115,20 @@ interface Resolved {
   versions: Record<string, string>;
 }
 
+/**
+ * Runs an apt operation; when it fails (no package lists yet on a fresh machine, or lists so
+ * old that the mirror dropped the version), refreshes the lists once as root and retries.
+ */
+async function withAptUpdate<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (process.getuid?.() !== 0) throw err;
+    await runTool('apt-get', ['update', '-qq']);
+    return fn();
+  }
+}
+
 /** Package versions, re-resolved only when the apt lists changed. */
 async function resolvePackages(cacheDir: string): Promise<Resolved> {
   const file = path.join(cacheDir, 'packages.json');
@@ -124,9 +139,12 @@ async function resolvePackages(cacheDir: string): Promise<Resolved> {
   } catch {
     // not resolved yet
   }
-  const kernelPackage = await resolveKernelPackage();
-  const versions = await candidateVersions([kernelPackage, ...NVME_CLI_PACKAGES]);
-  const resolved = { stamp, kernelPackage, versions };
+  const lookup = async (): Promise<Omit<Resolved, 'stamp'>> => {
+    const kernelPackage = await resolveKernelPackage();
+    const versions = await candidateVersions([kernelPackage, ...NVME_CLI_PACKAGES]);
+    return { kernelPackage, versions };
+  };
+  const resolved = { stamp: aptListsStamp(), ...(await withAptUpdate(lookup)) };
   fs.writeFileSync(file, JSON.stringify(resolved));
   return resolved;
 }
@@ -245,7 +263,7 @@ async function build(
     fs.mkdirSync(debs);
     log(`downloading ${inputs.kernelPackage} and nvme-cli`);
     const packages = new Set([inputs.kernelPackage, ...NVME_CLI_PACKAGES, ...hostToolsMissing()]);
-    await runTool('apt-get', ['download', '-q', ...packages], { cwd: debs });
+    await withAptUpdate(() => runTool('apt-get', ['download', '-q', ...packages], { cwd: debs }));
     const kernelTree = path.join(work, 'kernel');
     const pkgTree = path.join(work, 'pkgs');
     for (const deb of fs.readdirSync(debs)) {

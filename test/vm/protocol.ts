@@ -1,5 +1,6 @@
 // The line protocol between the host and the guest's init (test/vm/init.sh) on ttyS1, and the
 // `@@BENCH {json}` lines guest benchmarks print. Pure functions: unit-tested on the host.
+import type { BenchRow } from '../bench/types';
 
 export type SerialEvent =
   | { kind: 'ready'; uptimeSec: number }
@@ -70,13 +71,7 @@ export function scriptWithEnv(env: Record<string, string>, body: string): string
   return [...lines, body].join('\n') + '\n';
 }
 
-/** One benchmark result, printed by a guest as `@@BENCH {json}`. */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+export type { BenchRow };
 
 const BENCH = /^@@BENCH (\{.*\})\s*$/;
 

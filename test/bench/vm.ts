@@ -1,0 +1,41 @@
+/**
+ * Benchmarks that need a real kernel: runs a guest bench file in a fresh test VM (one VM with
+ * the rds and node roles) and returns the rows it printed as `@@BENCH {json}` lines, plus the
+ * VM's boot time. Returns [] with a printed reason when VMs cannot run here.
+ * RDS_VM_BENCH_FILE overrides the guest file (path relative to the project root).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BenchRow } from './types';
+import { projectRoot } from '../vm/host-tools';
+import { ensureImage } from '../vm/image';
+import { parseBenchRows } from '../vm/protocol';
+import { vmSuiteSkipReason } from '../vm/suite-util';
+import { SINGLE, startTopology } from '../vm/topology';
+
+export const DEFAULT_GUEST_BENCH = 'dist/test/vm/guest/nvme-bench.guest.js';
+
+export async function run(): Promise<BenchRow[]> {
+  const file = path.resolve(projectRoot(), process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH);
+  const reason =
+    vmSuiteSkipReason() ?? (fs.existsSync(file) ? null : `no guest bench file ${file}`);
+  if (reason !== null) {
+    process.stderr.write(`bench vm: skipped: ${reason}\n`);
+    return [];
+  }
+  const image = await ensureImage({ log: (l) => process.stderr.write(`bench vm: ${l}\n`) });
+  const topo = await startTopology(SINGLE, { image });
+  try {
+    const { vm } = topo.rds;
+    const res = await vm.runNode(file, [], { timeoutMs: 20 * 60_000 });
+    if (res.exitCode !== 0) {
+      throw new Error(`${path.basename(file)} exited ${res.exitCode}: ${res.output.slice(-2000)}`);
+    }
+    return [
+      { name: 'vm boot (to init ready)', value: vm.bootMs, unit: 'ms', note: vm.accel },
+      ...parseBenchRows(res.output),
+    ];
+  } finally {
+    await topo.stop();
+  }
+}

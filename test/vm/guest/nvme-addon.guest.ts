@@ -1,0 +1,228 @@
+// Runs inside a test VM as root (see test/vm/guest-suite.test.ts): the rds_nvme addon and
+// the native Fabrics port against the real kernel, with a kernel nvmet target on
+// 127.0.0.1:4420 in the same VM. Skips (with the reason) anywhere else.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import t from 'tap';
+import { loadHostIdentity } from '../../../src/nvme/hostid';
+import { type NativeError, isNativeError, loadNvmeAddon } from '../../../src/nvme/native';
+import { createNativeFabrics } from '../../../src/nvme/fabrics';
+import { buildConnectOptions } from '../../../src/nvme/options';
+import { findNamespace, parseScan } from '../../../src/nvme/topology';
+import { guestEnv, notInGuestReason } from './env';
+import { createTarget, loopDevice, removeTarget } from './nvmet';
+
+const NQN = 'nqn.2000-02.com.mikrotik:addon-guest';
+const FENCED = 'nqn.2000-02.com.mikrotik:addon-fenced';
+const OTHER_HOST = 'nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-555555555555';
+const SYS = { sysfsRoot: '/sys' };
+const FABRICS = { fabricsPath: '/dev/nvme-fabrics' };
+
+function skipReason(): string | null {
+  const notGuest = notInGuestReason();
+  if (notGuest !== null) return notGuest;
+  try {
+    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
+  } catch (err) {
+    return `cannot load NVMe modules: ${(err as Error).message}`;
+  }
+  if (!fs.existsSync('/dev/nvme-fabrics')) return '/dev/nvme-fabrics is absent';
+  return null;
+}
+
+const skip = skipReason();
+if (skip !== null) console.log(`# nvme-addon guest test skipped: ${skip}`);
+
+function fdCount(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+async function rejection(p: Promise<unknown>): Promise<NativeError> {
+  const err = await p.then(
+    () => new Error('expected a rejection'),
+    (e: unknown) => e,
+  );
+  if (!isNativeError(err)) throw err;
+  return err;
+}
+
+t.test('rds_nvme addon on a real kernel', { skip: skip ?? false }, async (t) => {
+  const env = guestEnv();
+  const host = await loadHostIdentity({ nodeId: env?.name ?? 'guest' });
+  t.comment(`host identity from ${host.source}: ${host.hostnqn}`);
+  const loops = [loopDevice('/tmp/addon-a.img', 64), loopDevice('/tmp/addon-f.img', 16)];
+  createTarget({ nqn: NQN, devicePath: loops[0]!, traddr: '127.0.0.1' });
+  createTarget({
+    nqn: FENCED,
+    devicePath: loops[1]!,
+    traddr: '127.0.0.1',
+    allowedHosts: [OTHER_HOST],
+  });
+  t.teardown(() => {
+    const topo = fs.existsSync('/sys/class/nvme') ? fs.readdirSync('/sys/class/nvme') : [];
+    for (const c of topo) {
+      const nqn = fs.readFileSync(`/sys/class/nvme/${c}/subsysnqn`, 'utf8').trim();
+      if (nqn === NQN || nqn === FENCED) {
+        try {
+          fs.writeFileSync(`/sys/class/nvme/${c}/delete_controller`, '1');
+        } catch {
+          // already going away
+        }
+      }
+    }
+    removeTarget(FENCED);
+    removeTarget(NQN);
+    for (const l of loops) execFileSync('losetup', ['-d', l]);
+  });
+  const addon = loadNvmeAddon();
+  const opts = (over: Partial<Parameters<typeof buildConnectOptions>[0]> = {}) =>
+    buildConnectOptions({
+      traddr: '127.0.0.1',
+      trsvcid: 4420,
+      nqn: NQN,
+      hostnqn: host.hostnqn,
+      hostid: host.hostid,
+      ...over,
+    });
+  const fdsBefore = fdCount();
+
+  await t.test('connect, duplicate → EALREADY, device found via sysfs, disconnect', async (t) => {
+    const reply = await addon.connect(opts(), FABRICS);
+    t.ok(
+      reply.instance >= 0 && reply.cntlid >= 0,
+      `instance=${reply.instance},cntlid=${reply.cntlid}`,
+    );
+    const dup = await rejection(addon.connect(opts(), FABRICS));
+    t.match(dup, { code: 'EALREADY', syscall: 'write', path: '/dev/nvme-fabrics' });
+    const topo = parseScan(await addon.scan(SYS));
+    const ctrl = topo.controllers.find((c) => c.instance === reply.instance);
+    t.match(ctrl, {
+      state: 'live',
+      transport: 'tcp',
+      subsysnqn: NQN,
+      hostnqn: host.hostnqn,
+      hostid: host.hostid,
+    });
+    t.equal(ctrl?.ctrlLossTmoSec, -1, 'reconnect for ever');
+    t.equal(ctrl?.addressFields.traddr, '127.0.0.1');
+    const ns = findNamespace(topo, NQN, 1);
+    t.ok(ns, 'namespace 1 found by NQN and nsid');
+    t.equal(ns?.sizeBytes, 64 * 2 ** 20, 'size in bytes');
+    t.comment(
+      `namespace ${ns?.name} (dev ${ns?.dev}), hidden per-path: ${topo.namespaces
+        .filter((n) => n.hidden)
+        .map((n) => n.name)
+        .join(',')}`,
+    );
+    await addon.setAttribute(reply.instance, 'ctrl_loss_tmo', '600', SYS);
+    t.equal(
+      fs.readFileSync(`/sys/class/nvme/nvme${reply.instance}/ctrl_loss_tmo`, 'utf8').trim(),
+      '600',
+    );
+    await addon.rescan(reply.instance, SYS);
+    await addon.disconnect(reply.instance, SYS);
+    const after = parseScan(await addon.scan(SYS));
+    t.notOk(
+      after.controllers.some((c) => c.subsysnqn === NQN && c.state === 'live'),
+      'controller gone',
+    );
+    t.match(await rejection(addon.disconnect(reply.instance, SYS)), { code: 'ENOENT' });
+  });
+
+  await t.test('kernel errnos for refused connects', async (t) => {
+    t.match(
+      await rejection(addon.connect(opts({ nqn: `${NQN}-missing` }), FABRICS)),
+      { code: 'EIO', syscall: 'write' },
+      'wrong NQN → EIO',
+    );
+    t.match(
+      await rejection(addon.connect(opts({ trsvcid: 4421 }), FABRICS)),
+      { code: 'ECONNREFUSED' },
+      'closed port → ECONNREFUSED',
+    );
+    t.match(
+      await rejection(addon.connect(opts({ nqn: FENCED }), FABRICS)),
+      { code: 'EIO' },
+      'host not allowed → EIO',
+    );
+    t.match(
+      await rejection(addon.connect(`${opts()},bogus_option=1`, FABRICS)),
+      { code: 'EINVAL' },
+      'unknown option → EINVAL',
+    );
+    t.match(
+      await rejection(addon.connect('transport=tcp,traddr=127.0.0.1,trsvcid=4420', FABRICS)),
+      { code: 'EINVAL' },
+      'missing nqn → EINVAL',
+    );
+  });
+
+  await t.test('scan runs while a connect is in flight', async (t) => {
+    const connecting = addon.connect(opts(), FABRICS);
+    const scans = await Promise.all([addon.scan(SYS), addon.scan(SYS), addon.scan(SYS)]);
+    t.equal(scans.length, 3);
+    const reply = await connecting;
+    const seen = scans.flatMap((s) =>
+      s.controllers.filter((c) => c.subsysnqn === NQN).map((c) => c.state),
+    );
+    t.comment(`states seen while connecting: ${seen.join(',') || '(none yet)'}`);
+    await addon.disconnect(reply.instance, SYS);
+  });
+
+  await t.test(
+    'Fabrics port: attach, reuse, stuck connecting, in-use refusal, detach',
+    async (t) => {
+      const fabrics = createNativeFabrics({ addon, stuckConnectingMs: 1500 });
+      const target = {
+        nqn: NQN,
+        traddr: '127.0.0.1',
+        trsvcid: 4420,
+        hostnqn: host.hostnqn,
+        hostid: host.hostid,
+        tuning: { reconnectDelaySec: 1 },
+      };
+      const first = await fabrics.attach(target, { deadlineMs: 60_000 });
+      t.match(first, { device: /^\/dev\/nvme\d+n\d+$/, reused: false });
+      t.ok(fs.existsSync(first.device), `${first.device} exists`);
+      t.comment(`attach timings: ${JSON.stringify(first.timings)}`);
+      const again = await fabrics.attach(target);
+      t.match(again, { device: first.device, controller: first.controller, reused: true });
+      t.match(await fabrics.find(NQN), { device: first.device, sizeBytes: 64 * 2 ** 20 });
+      t.equal(await fabrics.deviceSize(NQN), 64 * 2 ** 20);
+
+      // target outage: unexport, reset → the controller sits in `connecting`
+      const link = `/sys/kernel/config/nvmet/ports/1/subsystems/${NQN}`;
+      fs.unlinkSync(link);
+      try {
+        fs.writeFileSync(`/sys/class/nvme/nvme${first.controller}/reset_controller`, '1');
+      } catch {
+        // the reset reports the failed reconnect; the state is what matters
+      }
+      const state = (await fabrics.find(NQN))?.controllers[0]?.state;
+      t.comment(`state during outage: ${state}`);
+      const stuck = await fabrics.attach(target, { deadlineMs: 60_000 }).catch((e: unknown) => e);
+      t.match(stuck, {
+        code: 'unavailable',
+        message: /not live \(nvme\d+ (connecting|resetting)\)/,
+      });
+      fs.symlinkSync(`/sys/kernel/config/nvmet/subsystems/${NQN}`, link);
+      // a patient caller (long stuck limit) waits through the reconnect instead
+      const patient = createNativeFabrics({ addon, stuckConnectingMs: 60_000 });
+      const back = await patient.attach(target, { deadlineMs: 60_000 });
+      t.match(back, { device: first.device, reused: true }, 'same controller comes back live');
+
+      const fd = fs.openSync(first.device, 'r');
+      const busy = await fabrics.detach(NQN).catch((e: unknown) => e);
+      t.match(busy, {
+        code: 'failed-precondition',
+        message: new RegExp(`open by pid ${process.pid}`),
+      });
+      fs.closeSync(fd);
+      t.same(await fabrics.detach(NQN), { disconnected: 1 });
+      t.same(await fabrics.detach(NQN), { disconnected: 0 }, 'idempotent');
+      t.equal(await fabrics.find(NQN), undefined);
+    },
+  );
+
+  t.equal(fdCount(), fdsBefore, 'no file descriptors leaked');
+});

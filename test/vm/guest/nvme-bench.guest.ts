@@ -1,0 +1,178 @@
+// Runs inside a test VM as root: NVMe/TCP attach (connect → device ready) and detach
+// latency, side by side in one run, for the driver's native path (rds_nvme addon behind the
+// Fabrics port), nvme-cli (spawned, as other drivers do), and a minimal C program doing the
+// raw write (the floor; build it on the host first: node dist/test/bench/native/build-raw-connect.js).
+// Methods alternate round by round so load changes hit all of them alike. Prints a table
+// and ratios; asserts only that every operation worked, never a time.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { loadHostIdentity } from '../../../src/nvme/hostid';
+import { loadNvmeAddon } from '../../../src/nvme/native';
+import { createNativeFabrics } from '../../../src/nvme/fabrics';
+import { createNvmeCliFabrics } from '../../../src/nvme/nvmecli';
+import { buildConnectOptions } from '../../../src/nvme/options';
+import type { AttachTarget, Fabrics } from '../../../src/nvme/ports';
+import { guestEnv, notInGuestReason } from './env';
+import { createTarget, loopDevice, removeTarget } from './nvmet';
+
+const NQN = 'nqn.2000-02.com.mikrotik:bench';
+const WARMUP = 3;
+const RUNS = 30;
+
+function skipReason(): string | null {
+  const notGuest = notInGuestReason();
+  if (notGuest !== null) return notGuest;
+  try {
+    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
+  } catch (err) {
+    return `cannot load NVMe modules: ${(err as Error).message}`;
+  }
+  return fs.existsSync('/dev/nvme-fabrics') ? null : '/dev/nvme-fabrics is absent';
+}
+
+const skip = skipReason();
+if (skip !== null) console.log(`# nvme-bench guest test skipped: ${skip}`);
+
+interface Method {
+  readonly name: string;
+  attach(): Promise<number>;
+  detach(): Promise<number>;
+}
+
+function ms(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+function fabricsMethod(name: string, fabrics: Fabrics, target: AttachTarget): Method {
+  return {
+    name,
+    async attach() {
+      const t0 = process.hrtime.bigint();
+      const res = await fabrics.attach(target, { deadlineMs: 120_000 });
+      if (res.reused)
+        throw new Error(`${name}: attach reused a controller (previous detach failed)`);
+      return ms(t0);
+    },
+    async detach() {
+      const t0 = process.hrtime.bigint();
+      const res = await fabrics.detach(NQN);
+      if (res.disconnected !== 1)
+        throw new Error(`${name}: detach disconnected ${res.disconnected}`);
+      return ms(t0);
+    },
+  };
+}
+
+function rawMethod(binary: string, options: string): Method {
+  let instance = -1;
+  return {
+    name: 'raw C write (floor)',
+    attach() {
+      const out = JSON.parse(
+        execFileSync(binary, ['connect', options, NQN], { encoding: 'utf8' }),
+      ) as {
+        instance: number;
+        readyMs: number;
+      };
+      instance = out.instance;
+      return Promise.resolve(out.readyMs);
+    },
+    detach() {
+      const out = JSON.parse(
+        execFileSync(binary, ['disconnect', String(instance)], { encoding: 'utf8' }),
+      ) as {
+        disconnectMs: number;
+      };
+      return Promise.resolve(out.disconnectMs);
+    },
+  };
+}
+
+function stats(samples: number[]): { p50: number; p90: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) =>
+    s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? NaN;
+  return { p50: at(0.5), p90: at(0.9) };
+}
+
+t.test(
+  'attach/detach latency: addon vs nvme-cli vs raw write',
+  { skip: skip ?? false },
+  async (t) => {
+    const env = guestEnv();
+    const host = await loadHostIdentity({ nodeId: env?.name ?? 'guest' });
+    const loop = loopDevice('/tmp/bench.img', 32);
+    createTarget({ nqn: NQN, devicePath: loop, traddr: '127.0.0.1' });
+    t.teardown(() => {
+      for (const c of fs.existsSync('/sys/class/nvme') ? fs.readdirSync('/sys/class/nvme') : []) {
+        if (fs.readFileSync(`/sys/class/nvme/${c}/subsysnqn`, 'utf8').trim() === NQN) {
+          fs.writeFileSync(`/sys/class/nvme/${c}/delete_controller`, '1');
+        }
+      }
+      removeTarget(NQN);
+      execFileSync('losetup', ['-d', loop]);
+    });
+    const target: AttachTarget = {
+      nqn: NQN,
+      traddr: '127.0.0.1',
+      trsvcid: 4420,
+      hostnqn: host.hostnqn,
+      hostid: host.hostid,
+    };
+    const addon = loadNvmeAddon();
+    const methods: Method[] = [
+      fabricsMethod('addon (Fabrics port)', createNativeFabrics({ addon }), target),
+      fabricsMethod('nvme-cli (spawned)', createNvmeCliFabrics({ addon }), target),
+    ];
+    const raw = path.resolve(__dirname, '../../../../build/bench/raw-connect');
+    if (fs.existsSync(raw)) {
+      methods.push(rawMethod(raw, buildConnectOptions({ ...target, traddr: '127.0.0.1' })));
+    } else {
+      console.log(
+        `# raw C method skipped: ${raw} not built (node dist/test/bench/native/build-raw-connect.js on the host)`,
+      );
+    }
+
+    const samples = new Map(
+      methods.map((m) => [m.name, { attach: [] as number[], detach: [] as number[] }]),
+    );
+    for (let round = 0; round < WARMUP + RUNS; round++) {
+      for (const m of methods) {
+        const a = await m.attach();
+        const d = await m.detach();
+        if (round >= WARMUP) {
+          samples.get(m.name)?.attach.push(a);
+          samples.get(m.name)?.detach.push(d);
+        }
+      }
+    }
+
+    const rows = methods.map((m) => {
+      const s = samples.get(m.name)!;
+      return { name: m.name, attach: stats(s.attach), detach: stats(s.detach), n: s.attach.length };
+    });
+    const lines = [
+      `NVMe/TCP attach (connect → /dev node) and detach, ms, ${RUNS} runs after ${WARMUP} warm-up rounds`,
+      `${'method'.padEnd(24)} ${'attach p50'.padStart(11)} ${'attach p90'.padStart(11)} ${'detach p50'.padStart(11)} ${'detach p90'.padStart(11)}`,
+      ...rows.map(
+        (r) =>
+          `${r.name.padEnd(24)} ${r.attach.p50.toFixed(1).padStart(11)} ${r.attach.p90.toFixed(1).padStart(11)} ${r.detach.p50.toFixed(1).padStart(11)} ${r.detach.p90.toFixed(1).padStart(11)}`,
+      ),
+    ];
+    const [native, cli, floor] = rows;
+    const ratio = (a: number | undefined, b: number | undefined) =>
+      a !== undefined && b !== undefined ? (a / b).toFixed(2) : 'n/a';
+    lines.push(
+      `ratio addon/nvme-cli: attach ${ratio(native?.attach.p50, cli?.attach.p50)}x, detach ${ratio(native?.detach.p50, cli?.detach.p50)}x (p50)`,
+    );
+    if (floor !== undefined) {
+      lines.push(
+        `ratio addon/raw floor: attach ${ratio(native?.attach.p50, floor.attach.p50)}x, detach ${ratio(native?.detach.p50, floor.detach.p50)}x (p50)`,
+      );
+    }
+    for (const l of lines) console.log(`# ${l}`);
+    for (const r of rows) t.equal(r.n, RUNS, `${r.name}: ${RUNS} measured runs`);
+  },
+);
