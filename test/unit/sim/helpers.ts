@@ -62,7 +62,11 @@ export function connect(
 ): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
-    c.once('ready', () => resolve(c));
+    c.once('ready', () => {
+      // Later errors (a dropped or restarted server) surface as 'close'; tests assert on that.
+      c.on('error', () => undefined);
+      resolve(c);
+    });
     c.once('error', reject);
     c.connect({ host: '127.0.0.1', port, username, privateKey, readyTimeout: 20000, ...extra });
   });
@@ -78,7 +82,10 @@ export function exec(c: Client, command: string): Promise<ExecResult> {
       stream.on('data', (d: Buffer) => (stdout += d.toString()));
       stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       stream.on('exit', (c: number | null) => (code = c ?? undefined));
-      stream.on('close', () => resolve({ stdout, stderr, code }));
+      const done = (): void => resolve({ stdout, stderr, code });
+      stream.on('close', done);
+      // A dropped connection does not always close its channels first.
+      c.once('close', done);
     });
   });
 }
