@@ -25,7 +25,7 @@ const target: AttachTarget = {
 };
 
 async function setup(
-  t: Parameters<Parameters<typeof tap.test>[0]>[0],
+  t: { teardown(fn: () => unknown): void },
   extra: Partial<NativeFabricsOptions> = {},
 ) {
   const dev = await tempDir(t, 'nvme-dev-');
@@ -44,7 +44,6 @@ async function setup(
   });
   return { kernel, clock, metrics, fabrics, dev };
 }
-const tap = t;
 
 t.test('connects, finds the head by NQN and nsid, waits for the node', async (t) => {
   const { kernel, clock, metrics, fabrics } = await setup(t);

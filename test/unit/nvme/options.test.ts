@@ -79,11 +79,7 @@ t.test('rejects every value that could inject an option', async (t) => {
     ['fast io fail NaN', { tuning: { fastIoFailTmoSec: Number.NaN } }],
   ];
   for (const [name, patch] of bad) {
-    t.throws(
-      () => buildConnectOptions({ ...base, ...patch } as Parameters<typeof buildConnectOptions>[0]),
-      InvalidArgumentError,
-      name,
-    );
+    t.throws(() => buildConnectOptions({ ...base, ...patch }), InvalidArgumentError, name);
   }
 });
 
