@@ -46,7 +46,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   try {
     let rds: RouterOsAdapter | undefined;
     if (config.mode !== 'node') {
-      const target = config.sim ? await startEmbeddedSim(config, logger) : realRds(config);
+      const target = await resolveRdsTarget(config, logger);
       if (target.sim) {
         const sim = target.sim;
         closers.push({ name: 'embedded rds-sim', close: () => sim.stop() });
@@ -113,7 +113,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   }
 }
 
-type RdsTarget = { routeros: Parameters<typeof createRouterOsPorts>[0]; sim?: RunningSim };
+export type RdsTarget = { routeros: Parameters<typeof createRouterOsPorts>[0]; sim?: RunningSim };
+
+/** The RDS to talk to: the configured one, or a freshly started embedded simulator. */
+export function resolveRdsTarget(config: Config, logger: Logger): Promise<RdsTarget> {
+  return config.sim ? startEmbeddedSim(config, logger) : Promise.resolve(realRds(config));
+}
 
 function realRds(config: Config): RdsTarget {
   return {

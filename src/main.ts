@@ -3,9 +3,10 @@
  * Entry point: `rds-csi serve|version|help`. Exit codes: 0 clean stop, 1 runtime failure
  * (logged), 2 bad usage or configuration (the message names the flag).
  */
-import { startApp } from './app';
-import { ConfigError, loadConfig, serveHelp } from './config';
-import { createLogger } from './observability/logger';
+import { resolveRdsTarget, startApp } from './app';
+import { ConfigError, loadConfig, serveHelp, type Config } from './config';
+import { runDoctor } from './doctor';
+import { createLogger, type Logger } from './observability/logger';
 import { buildInfo } from './paths';
 
 export interface Io {
@@ -17,6 +18,7 @@ export const USAGE = `rds-csi: Kubernetes CSI driver for MikroTik ROSE Data Serv
 
 Usage:
   rds-csi serve [flags]     run the CSI plugin (controller, node or both)
+  rds-csi doctor [flags]    check this node and/or the RDS for the given --mode; same flags
   rds-csi version           print the version
   rds-csi help              print this help
 
@@ -60,7 +62,7 @@ export async function main(
     io.out(`rds-csi ${b.version} (commit ${b.commit})\n`);
     return 0;
   }
-  if (command !== 'serve') {
+  if (command !== 'serve' && command !== 'doctor') {
     io.err(`rds-csi: unknown command "${command}"; see rds-csi help\n`);
     return 2;
   }
@@ -79,6 +81,7 @@ export async function main(
     throw err;
   }
   const logger = createLogger({ level: config.logLevel, bindings: { component: 'rds-csi' } });
+  if (command === 'doctor') return doctor(config, env, io, logger);
   let app;
   try {
     app = await startApp(config, logger);
@@ -91,6 +94,39 @@ export async function main(
   await app.stop();
   logger.info('stopped');
   return 0;
+}
+
+async function doctor(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+  io: Io,
+  logger: Logger,
+): Promise<number> {
+  const quiet = logger.child({});
+  const target = config.mode === 'node' ? undefined : await resolveRdsTarget(config, quiet);
+  try {
+    const r = target?.routeros;
+    const { report, failed } = await runDoctor({
+      config,
+      ...(env.PATH ? { path: env.PATH } : {}),
+      ...(r
+        ? {
+            rds: {
+              host: r.host,
+              port: r.port ?? 22,
+              user: r.user,
+              privateKey: r.privateKey,
+              hostKeyFingerprint: r.hostKeyFingerprint,
+              insecureSkipHostKey: r.insecureSkipHostKey === true,
+            },
+          }
+        : {}),
+    });
+    io.out(report);
+    return failed ? 1 : 0;
+  } finally {
+    await target?.sim?.stop();
+  }
 }
 
 if (require.main === module) {
