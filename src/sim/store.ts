@@ -100,7 +100,16 @@ export class DiskStore {
     this.nextId += 1;
     this.table = [...this.table, disk];
     await this.save();
-    await this.applyOrFail(undefined, disk);
+    try {
+      await this.applyOrFail(undefined, disk);
+    } catch (err) {
+      // All or nothing: a disk whose export failed is not left behind (a simulator choice).
+      this.table = this.table.filter((d) => d.id !== disk.id);
+      await this.save();
+      await this.opts.backend.apply(disk, undefined).catch(() => undefined);
+      await this.opts.pool.remove(target.abs, false);
+      throw err;
+    }
     return disk;
   }
 
