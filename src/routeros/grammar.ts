@@ -11,8 +11,8 @@ import { InvalidArgumentError } from '../domain/errors';
  */
 const SLOT = /^[a-z][a-z0-9-]{0,99}$/;
 const SLOT_PREFIX = /^[a-z0-9-]{0,100}$/;
-/** One path segment: no spaces, no shell or RouterOS metacharacters. */
-const SEGMENT = /^[A-Za-z0-9._-]{1,128}$/;
+/** One path segment: no spaces, no metacharacters, not hidden (so never `.` or `..`). */
+const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const MAX_PATH = 512;
 /** Subsystem NQN: `nqn.yyyy-mm.<reverse domain>:<name>`, lower case (RouterOS shows it so). */
 const SUBSYSTEM_NQN = /^nqn\.\d{4}-\d{2}\.[a-z0-9-]+(\.[a-z0-9-]+)*:[a-z0-9._:-]+$/;
@@ -59,9 +59,9 @@ function checkSegments(path: string, what: string): string[] {
   }
   const segments = path.split('/');
   for (const s of segments) {
-    if (!SEGMENT.test(s) || s === '.' || s === '..') {
+    if (!SEGMENT.test(s)) {
       throw new InvalidArgumentError(
-        `${what} must be segments of [A-Za-z0-9._-] separated by single '/', without '.' or '..'`,
+        `${what} must be segments of [A-Za-z0-9._-] (not starting with '.') separated by single '/'`,
       );
     }
   }
@@ -83,7 +83,7 @@ export function validatePoolPath(
   if (!p.startsWith(base + '/')) {
     throw new InvalidArgumentError(`file path must lie under the pool base path ${base}`);
   }
-  if (opts.img === true && (!p.endsWith('.img') || p.endsWith('/.img'))) {
+  if (opts.img === true && !p.endsWith('.img')) {
     throw new InvalidArgumentError('disk file path must end in .img');
   }
   return p;
