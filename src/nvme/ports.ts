@@ -8,9 +8,10 @@
  * Every method rejects only with a DomainError from src/domain/errors.ts:
  * - InvalidArgumentError: a bad target value (NQN grammar, port, tuning out of range), or
  *   an NQN outside the managed prefix handed to detach().
- * - UnavailableError: the target refused the connection or rejected this host / NQN.
+ * - UnavailableError: the target refused the connection or rejected this host / NQN, or
+ *   the subsystem's controller stays in `connecting`/`resetting` (message names the state).
  * - FailedPreconditionError: the node cannot do fabrics at all (module not loaded, no
- *   permission), a controller stuck in `connecting`, or a device still mounted/open.
+ *   permission), or detach() found the device still mounted, open or held.
  * - DeadlineExceededError: the device did not appear before `deadlineMs`.
  * - CancelledError: the caller's AbortSignal fired.
  * - NotFoundError: rescan()/deviceSize() on an NQN with no controller on this node.
@@ -135,6 +136,11 @@ export interface Fabrics {
   /** Current namespace size in bytes as the kernel sees it. */
   deviceSize(nqn: string): Promise<number>;
 }
+
+/**
+ * Implementations: createNativeFabrics(options) in src/nvme/fabrics.ts (production) and
+ * createNvmeCliFabrics(options) in src/nvme/nvmecli.ts (benchmarks only).
+ */
 
 /** Result of a start-up orphan sweep (see cleanupOrphans in src/nvme/orphans.ts). */
 export interface OrphanReport {

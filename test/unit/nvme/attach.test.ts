@@ -10,19 +10,9 @@ import {
   UnavailableError,
 } from '../../../src/domain/errors';
 import { createNativeFabrics, type NativeFabricsOptions } from '../../../src/nvme/fabrics';
-import type { AttachTarget } from '../../../src/nvme/ports';
-import { DEFAULT_HOSTID, DEFAULT_HOSTNQN } from '../../fakes/sysfs';
+import { DEFAULT_HOSTNQN } from '../../fakes/sysfs';
 import { FakeKernel, nativeError } from './fake-addon';
-import { FakeClock, metricValue, tempDir, testMetrics } from './helpers';
-
-const NQN = 'nqn.2000-02.com.mikrotik:pvc-a';
-const target: AttachTarget = {
-  nqn: NQN,
-  traddr: '127.0.0.1',
-  trsvcid: 4420,
-  hostnqn: DEFAULT_HOSTNQN,
-  hostid: DEFAULT_HOSTID,
-};
+import { FakeClock, NQN, metricValue, target, tempDir, testMetrics } from './helpers';
 
 async function setup(
   t: { teardown(fn: () => unknown): void },

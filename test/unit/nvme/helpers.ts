@@ -4,8 +4,19 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { CancelledError } from '../../../src/domain/errors';
 import type { NvmeMetrics } from '../../../src/nvme/context';
+import type { AttachTarget } from '../../../src/nvme/ports';
 import type { Clock } from '../../../src/nvme/wait';
 import { createMetrics } from '../../../src/observability/metrics';
+import { DEFAULT_HOSTID, DEFAULT_HOSTNQN } from '../../fakes/sysfs';
+
+export const NQN = 'nqn.2000-02.com.mikrotik:pvc-a';
+export const target: AttachTarget = {
+  nqn: NQN,
+  traddr: '127.0.0.1',
+  trsvcid: 4420,
+  hostnqn: DEFAULT_HOSTNQN,
+  hostid: DEFAULT_HOSTID,
+};
 
 /** A clock whose sleeps return at once and advance time; records every delay. */
 export class FakeClock implements Clock {

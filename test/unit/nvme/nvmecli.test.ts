@@ -6,19 +6,9 @@ import {
   execRunner,
   type Runner,
 } from '../../../src/nvme/nvmecli';
-import type { AttachTarget } from '../../../src/nvme/ports';
 import { DEFAULT_HOSTID, DEFAULT_HOSTNQN } from '../../fakes/sysfs';
 import { FakeKernel, parseOptions } from './fake-addon';
-import { FakeClock, tempDir } from './helpers';
-
-const NQN = 'nqn.2000-02.com.mikrotik:pvc-a';
-const target: AttachTarget = {
-  nqn: NQN,
-  traddr: '127.0.0.1',
-  trsvcid: 4420,
-  hostnqn: DEFAULT_HOSTNQN,
-  hostid: DEFAULT_HOSTID,
-};
+import { FakeClock, NQN, target, tempDir } from './helpers';
 
 async function setup(t: { teardown(fn: () => unknown): void }, code = 0) {
   const dev = await tempDir(t);
