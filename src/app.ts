@@ -14,7 +14,22 @@ import { startHealthServer } from './observability/http';
 import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildInfo } from './paths';
-import { createRouterOsPorts, routerOsMetrics, type RouterOsAdapter } from './routeros';
+import { createRouterOsPorts, routerOsMetrics } from './routeros';
+import { controllerHandlers } from './csi/controller';
+import { nodeHandlers } from './csi/node';
+import type { ControllerHandlers } from './csi/gen/csi/v1/Controller';
+import type { NodeHandlers } from './csi/gen/csi/v1/Node';
+import { SimpleAttachments } from './controller/simple-attachments';
+import { createNativeFabrics } from './nvme/fabrics';
+import { loadNvmeAddon } from './nvme/native';
+import { loadHostIdentity } from './nvme/hostid';
+import { cleanupOrphans } from './nvme/orphans';
+import type { Fabrics } from './nvme/ports';
+import { createLinuxMounter } from './mount/linux';
+import { createProcessRunner } from './mount/runner';
+import { createFileRecordStore, type RecordStore } from './node/records';
+import { access } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { startSim, type RunningSim } from './sim';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,30 +59,6 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   };
 
   try {
-    let rds: RouterOsAdapter | undefined;
-    if (config.mode !== 'node') {
-      const target = await resolveRdsTarget(config, logger);
-      if (target.sim) {
-        const sim = target.sim;
-        closers.push({ name: 'embedded rds-sim', close: () => sim.stop() });
-      }
-      const adapter = createRouterOsPorts(target.routeros, {
-        logger,
-        metrics: routerOsMetrics(metrics),
-      });
-      rds = adapter;
-      closers.unshift({ name: 'RDS session', close: () => adapter.close() });
-      checks.push({
-        name: 'rds',
-        check: () =>
-          Promise.resolve(
-            adapter.health.connected
-              ? { ready: true }
-              : { ready: false, reason: `no SSH connection to ${target.routeros.host}` },
-          ),
-      });
-    }
-    void rds;
     const rpc = new RpcWrapper({
       logger,
       locks: new KeyedLocks(),
@@ -75,6 +66,14 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     });
     const { grpcType } = loadCsi();
     const server = new CsiServer({ endpoint: config.endpoint, logger });
+    if (config.mode !== 'node') {
+      const controller = await wireController(config, logger, metrics, rpc, closers, checks);
+      server.addService(grpcType.csi.v1.Controller.service, controller);
+    }
+    if (config.mode !== 'controller') {
+      const node = await wireNode(config, logger, metrics, rpc, checks);
+      server.addService(grpcType.csi.v1.Node.service, node);
+    }
     server.addService(
       grpcType.csi.v1.Identity.service,
       identityHandlers(rpc, {
@@ -110,6 +109,118 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   } catch (err) {
     await closeAll(closers, logger);
     throw err;
+  }
+}
+
+/** The Controller service over the RDS (real or embedded simulator). */
+async function wireController(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  rpc: RpcWrapper,
+  closers: Closer[],
+  checks: ReadinessCheck[],
+): Promise<ControllerHandlers> {
+  const target = await resolveRdsTarget(config, logger);
+  if (target.sim) {
+    const sim = target.sim;
+    closers.push({ name: 'embedded rds-sim', close: () => sim.stop() });
+  }
+  const rds = createRouterOsPorts(target.routeros, { logger, metrics: routerOsMetrics(metrics) });
+  closers.unshift({ name: 'RDS session', close: () => rds.close() });
+  checks.push({
+    name: 'rds',
+    check: () =>
+      Promise.resolve(
+        rds.health.connected
+          ? { ready: true }
+          : { ready: false, reason: `no SSH connection to ${target.routeros.host}` },
+      ),
+  });
+  return controllerHandlers(rpc, {
+    volumes: rds.volumes,
+    files: rds.files,
+    capacity: rds.capacity,
+    attachments: new SimpleAttachments(),
+    config: {
+      driverName: config.driverName,
+      poolBasePath: config.rds.poolPath,
+      nvmeAddress: config.sim ? target.routeros.host : config.rds.nvmeAddress,
+      nvmePort: config.rds.nvmePort,
+      topologyValue: config.topologyValue,
+      minVolumeBytes: config.minVolumeBytes,
+    },
+    now: () => Date.now(),
+    logger: logger.child({ component: 'controller' }),
+    metrics: { orphansCleaned: metrics.orphansCleaned },
+  });
+}
+
+/** The Node service over the kernel (addon, sysfs, mount tools). */
+async function wireNode(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  rpc: RpcWrapper,
+  checks: ReadinessCheck[],
+): Promise<NodeHandlers> {
+  const log = logger.child({ component: 'node' });
+  const fabrics = createNativeFabrics({ addon: loadNvmeAddon(), metrics, logger: log });
+  const host = await loadHostIdentity({ nodeId: config.nodeId });
+  const stateDir = join(config.node.kubeletDir, 'plugins', config.driverName, 'node');
+  const records = createFileRecordStore(stateDir);
+  log.info('node identity', { nodeId: config.nodeId, hostnqn: host.hostnqn, source: host.source });
+  checks.push({
+    name: 'node',
+    check: async () =>
+      (await access('/dev/nvme-fabrics', constants.R_OK | constants.W_OK).then(
+        () => true,
+        () => false,
+      ))
+        ? { ready: true }
+        : { ready: false, reason: '/dev/nvme-fabrics is not usable (is nvme-tcp loaded?)' },
+  });
+  await sweepOrphans(fabrics, records, config.node.cleanupOrphans, metrics, log);
+  return nodeHandlers(rpc, {
+    nodeId: config.nodeId,
+    kubeletDir: config.node.kubeletDir,
+    stateDir,
+    maxVolumesPerNode: config.node.maxVolumesPerNode,
+    topologyValue: config.topologyValue,
+    fabrics,
+    mounter: createLinuxMounter({ run: createProcessRunner() }),
+    host,
+    records,
+    metrics,
+    logger: log,
+  });
+}
+
+/** Start-up sweep of managed controllers with no staged volume; never fails startup. */
+async function sweepOrphans(
+  fabrics: Fabrics,
+  records: RecordStore,
+  disconnect: boolean,
+  metrics: Metrics,
+  log: Logger,
+): Promise<void> {
+  try {
+    const staged = (await records.list()).map((r) => r.context.nqn);
+    const report = await cleanupOrphans(fabrics, {
+      stagedNqns: staged,
+      disconnect,
+      logger: log,
+      onCleaned: () => metrics.orphansCleaned.inc(),
+    });
+    if (report.orphans.length > 0) {
+      log.warn('orphan sweep', {
+        orphans: report.orphans.length,
+        disconnected: report.disconnected,
+        failed: report.failed,
+      });
+    }
+  } catch (err) {
+    log.warn('orphan sweep skipped', { error: (err as Error).message });
   }
 }
 

@@ -32,6 +32,7 @@ export interface RdsConfig {
 export interface NodeConfig {
   readonly kubeletDir: string;
   readonly maxVolumesPerNode: number;
+  readonly cleanupOrphans: boolean;
 }
 
 export interface Config {
@@ -43,6 +44,9 @@ export interface Config {
   /** undefined disables the metrics/health HTTP server. */
   readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
   readonly sim: boolean;
+  /** Value of the topology segment; controller and nodes of one RDS must agree. */
+  readonly topologyValue: string;
+  readonly minVolumeBytes: number;
   /** State directory of the embedded simulator (disks, images, host and client keys). */
   readonly simStateDir: string;
   readonly rds: RdsConfig;
@@ -180,6 +184,26 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: 'RDS_CSI_SIM',
     kind: 'boolean',
     help: 'run an embedded rds-sim with generated keys and use it as the RDS',
+  },
+  {
+    name: 'topology-value',
+    env: 'RDS_CSI_TOPOLOGY_VALUE',
+    kind: 'string',
+    default: 'default',
+    help: 'value of the rds-csi.dev/rds topology segment (the same on controller and nodes of one RDS)',
+  },
+  {
+    name: 'min-volume-size',
+    env: 'RDS_CSI_MIN_VOLUME_SIZE',
+    kind: 'string',
+    default: '1073741824',
+    help: 'smallest volume created, in bytes',
+  },
+  {
+    name: 'cleanup-orphans',
+    env: 'RDS_CSI_CLEANUP_ORPHANS',
+    kind: 'boolean',
+    help: 'at node start, disconnect managed NVMe controllers no staged volume accounts for (otherwise only report them)',
   },
   {
     name: 'sim-state',
@@ -338,6 +362,14 @@ export function loadConfig(
   const maxVolumes = Number(str('max-volumes-per-node'));
   if (!Number.isInteger(maxVolumes) || maxVolumes < 0)
     bad('max-volumes-per-node', 'must be a whole number >= 0');
+  const topologyValue = str('topology-value');
+  if (!/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(topologyValue) || !topologyValue) {
+    bad('topology-value', 'must be a Kubernetes label value (1-63 characters)');
+  }
+  const minVolumeBytes = Number(str('min-volume-size'));
+  if (!Number.isSafeInteger(minVolumeBytes) || minVolumeBytes < 1024 * 1024) {
+    bad('min-volume-size', 'must be a byte count of at least 1048576');
+  }
   const kubeletDir = str('kubelet-dir');
   if (!kubeletDir.startsWith('/')) bad('kubelet-dir', 'must be an absolute path');
 
@@ -364,7 +396,9 @@ export function loadConfig(
       nvmePort,
       commandTimeoutMs: commandTimeoutMs!,
     },
-    node: { kubeletDir, maxVolumesPerNode: maxVolumes },
+    topologyValue,
+    minVolumeBytes,
+    node: { kubeletDir, maxVolumesPerNode: maxVolumes, cleanupOrphans: bool('cleanup-orphans') },
   });
 }
 
