@@ -7,7 +7,7 @@
  * Failures are reported by exit status; nvme-cli's text is kept as context, never parsed.
  */
 import { execFile } from 'node:child_process';
-import type { DomainError} from '../domain/errors';
+import type { DomainError } from '../domain/errors';
 import { InternalError, UnavailableError } from '../domain/errors';
 import { waitForDevice } from './attach';
 import { type NativeFabricsOptions, createContext } from './context';
