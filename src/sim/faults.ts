@@ -147,6 +147,13 @@ export class FaultEngine implements SimFaults {
       parsed = {};
     }
     this.fileRefusing = parsed.refuseLogins === true;
-    this.fileRules = (Array.isArray(parsed.rules) ? parsed.rules : []).map(compile);
+    this.fileRules = [];
+    for (const rule of Array.isArray(parsed.rules) ? parsed.rules : []) {
+      try {
+        this.fileRules.push(compile(rule));
+      } catch {
+        // An invalid regex in the control file disables that rule only.
+      }
+    }
   }
 }

@@ -244,6 +244,7 @@ class Parser {
       } else if (t.kind !== 'word') {
         throw at('expected end of command', t.col);
       } else if (t.text === 'where' && allowWhere) {
+        if (this.atEnd(nested)) throw at('expected end of command', t.col + t.text.length);
         where = this.parseConds(menu, nested, false);
       } else if (this.peek()?.kind === '=') {
         const next = this.toks[this.pos + 1];

@@ -23,7 +23,7 @@ export function parseLoginName(name: string): { user: string; width: number } {
   const plus = name.indexOf('+');
   if (plus < 0) return { user: name, width: 80 };
   const m = /(\d+)w/.exec(name.slice(plus + 1));
-  const width = m ? Math.min(65535, Math.max(20, Number(m[1]))) : 80;
+  const width = m ? Math.min(65535, Math.max(40, Number(m[1]))) : 80;
   return { user: name.slice(0, plus), width };
 }
 

@@ -203,7 +203,7 @@ t.test('syntax errors, and nothing runs from a bad line', async (t) => {
     '/ip address print': 'bad command name ip (line 1 column 2)',
     '/disk/frob': 'bad command name frob (line 1 column 7)',
     '/disk print where slot=keep slot=x': 'expected end of command (line 1 column 29)',
-    '/disk print detail where': '',
+    '/disk print detail where': 'expected end of command (line 1 column 25)',
     '/disk add type=file bogus=1': 'expected end of command (line 1 column 21)',
     '/disk add type=file type=file': 'expected end of command (line 1 column 21)',
     '/disk add type=disk': 'invalid value for argument type',
