@@ -32,7 +32,25 @@ export class SimpleAttachments implements AttachmentManager {
     this.maxMultiNodes = opts.maxMultiNodes ?? 2;
   }
 
+  /** Rejects (never throws synchronously), like any I/O-backed implementation would. */
   publish(req: PublishRequest): Promise<Readonly<Record<string, string>>> {
+    try {
+      return Promise.resolve(this.publishNow(req));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  unpublish(req: UnpublishRequest): Promise<void> {
+    try {
+      this.unpublishNow(req);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private publishNow(req: PublishRequest): Readonly<Record<string, string>> {
     req.signal.throwIfAborted();
     const nodes = this.volumes.get(req.volumeId) ?? new Map<string, Attachment>();
     const existing = nodes.get(req.nodeId);
@@ -47,7 +65,7 @@ export class SimpleAttachments implements AttachmentManager {
           { volumeId: req.volumeId, nodeId: req.nodeId },
         );
       }
-      return Promise.resolve(existing.context);
+      return existing.context;
     }
     const others = [...nodes.keys()].sort();
     if (others.length > 0) {
@@ -73,17 +91,16 @@ export class SimpleAttachments implements AttachmentManager {
       context,
     });
     this.volumes.set(req.volumeId, nodes);
-    return Promise.resolve(context);
+    return context;
   }
 
-  unpublish(req: UnpublishRequest): Promise<void> {
+  private unpublishNow(req: UnpublishRequest): void {
     req.signal.throwIfAborted();
     const nodes = this.volumes.get(req.volumeId);
-    if (nodes === undefined) return Promise.resolve();
+    if (nodes === undefined) return;
     if (req.nodeId === undefined) nodes.clear();
     else nodes.delete(req.nodeId);
     if (nodes.size === 0) this.volumes.delete(req.volumeId);
-    return Promise.resolve();
   }
 
   publishedNodes(volumeId: string): readonly string[] {
