@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseVolumeParams } from '../../../src/domain/params';
 import { helm, render } from './tools';
 import { parseManifests, validateObject } from './k8s';
 import type { K8sObject } from './k8s';
@@ -41,6 +42,7 @@ interface ValueSet {
   readonly metrics: boolean;
   readonly monitoring: boolean;
   readonly inlineSecret: boolean;
+  readonly poolPath: string;
 }
 
 const ci = (f: string) => join(render.CHART, 'ci', f);
@@ -54,6 +56,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     metrics: true,
     monitoring: false,
     inlineSecret: false,
+    poolPath: 'storage-pool/k8s',
   },
   {
     name: 'full',
@@ -68,6 +71,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     metrics: true,
     monitoring: true,
     inlineSecret: true,
+    poolPath: 'nvme1/volumes',
   },
   {
     name: 'lean',
@@ -78,6 +82,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     metrics: false,
     monitoring: false,
     inlineSecret: true,
+    poolPath: 'storage-pool/k8s',
   },
   {
     name: 'plain manifests',
@@ -88,6 +93,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     metrics: true,
     monitoring: false,
     inlineSecret: false,
+    poolPath: 'storage-pool/k8s',
   },
 ];
 
@@ -340,6 +346,13 @@ function checkObjects(t: Test, objs: K8sObject[], vs: ValueSet): void {
     const vsc = find(objs, 'VolumeSnapshotClass');
     t.equal(vsc.length, vs.snapshots ? 1 : 0);
     for (const c of vsc) t.equal(c.driver, want.driverName);
+    for (const sc of find(objs, 'StorageClass')) {
+      const params = (sc.parameters ?? {}) as Record<string, string>;
+      t.doesNotThrow(
+        () => parseVolumeParams(params, { poolBasePath: vs.poolPath, nvmePort: 4420 }),
+        `${sc.metadata.name}: the driver accepts its parameters`,
+      );
+    }
     const block = find(objs, 'StorageClass', (o) => o.metadata.name === 'rds-kubevirt-block')[0];
     if (block) t.match(block.parameters, { migrationTimeoutSeconds: /^\d+$/ });
   });

@@ -147,8 +147,7 @@ function checkShape(value: unknown, shape: Shape, path: string, problems: string
     return;
   }
   if (Array.isArray(shape)) {
-    if (!shape.includes(value))
-      problems.push(`${path}: must be one of ${shape.join(', ')}`);
+    if (!shape.includes(value)) problems.push(`${path}: must be one of ${shape.join(', ')}`);
     return;
   }
   if (!isRecord(value)) {
