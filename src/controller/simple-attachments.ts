@@ -34,20 +34,11 @@ export class SimpleAttachments implements AttachmentManager {
 
   /** Rejects (never throws synchronously), like any I/O-backed implementation would. */
   publish(req: PublishRequest): Promise<Readonly<Record<string, string>>> {
-    try {
-      return Promise.resolve(this.publishNow(req));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return new Promise((resolve) => resolve(this.publishNow(req)));
   }
 
   unpublish(req: UnpublishRequest): Promise<void> {
-    try {
-      this.unpublishNow(req);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return new Promise((resolve) => resolve(this.unpublishNow(req)));
   }
 
   private publishNow(req: PublishRequest): Readonly<Record<string, string>> {
