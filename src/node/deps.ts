@@ -14,11 +14,14 @@ import { type RecordStore, createFileRecordStore } from './records';
 export interface NodeEvents {
   staleMountDetected(e: { volumeId: string; path: string; reason: string }): void;
   mountFailure(e: { volumeId: string; reason: string }): void;
+  /** The volume was attached again after its controller had gone away. */
+  connectionRecovered(e: { volumeId: string; nqn: string; device: string }): void;
 }
 
 export const noopNodeEvents: NodeEvents = Object.freeze({
   staleMountDetected: () => undefined,
   mountFailure: () => undefined,
+  connectionRecovered: () => undefined,
 });
 
 export type NodeMetrics = Pick<

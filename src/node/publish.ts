@@ -99,6 +99,11 @@ async function currentDevice(
   });
   const attached = await attachVolume(ctx, record.context, signal);
   await ctx.records.put({ ...record, device: attached.device });
+  ctx.events.connectionRecovered({
+    volumeId: record.volumeId,
+    nqn: record.context.nqn,
+    device: attached.device,
+  });
   return attached.device;
 }
 

@@ -195,7 +195,14 @@ export async function mountStaging(
     const growMs = prep.formatted
       ? 0
       : await growIfLarger(ctx, record.context.nqn, device, at, access.fsType);
-    if (repairing) staleRepaired(ctx, record.volumeId, at, true);
+    if (repairing) {
+      staleRepaired(ctx, record.volumeId, at, true);
+      ctx.events.connectionRecovered({
+        volumeId: record.volumeId,
+        nqn: record.context.nqn,
+        device,
+      });
+    }
     return { alreadyStaged: false, ...prep, mountMs, growMs };
   } catch (err) {
     if (repairing) staleRepaired(ctx, record.volumeId, at, false);

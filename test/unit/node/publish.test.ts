@@ -71,6 +71,7 @@ t.test('block publish re-attaches when the controller is gone', async (t) => {
   await publishVolume(r.ctx, input(r, { access: 'block' }));
   t.equal(r.fabrics.calls.filter((c) => c.startsWith('attach')).length, 2);
   t.equal((await r.ctx.records.get('pvc-1'))?.device, '/dev/nvme1n1');
+  t.same(r.events.recovered, ['/dev/nvme1n1'], 'ConnectionRecovered hook');
 });
 
 t.test('a stale target (old device) is unmounted and bound again', async (t) => {

@@ -29,7 +29,7 @@ export interface Rig {
   fabrics: FakeFabrics;
   mounter: FakeMounter;
   metrics: Metrics;
-  events: { stale: string[]; failures: string[] };
+  events: { stale: string[]; failures: string[]; recovered: string[] };
   kubelet: string;
   staging: string;
   target: string;
@@ -55,10 +55,11 @@ export function rig(t: Test, deps: Partial<NodeDeps> = {}): Rig {
     commit: 't',
     processMetrics: false,
   });
-  const events = { stale: [] as string[], failures: [] as string[] };
+  const events = { stale: [] as string[], failures: [] as string[], recovered: [] as string[] };
   const hook: NodeEvents = {
     staleMountDetected: (e) => events.stale.push(e.path),
     mountFailure: (e) => events.failures.push(e.reason),
+    connectionRecovered: (e) => events.recovered.push(e.device),
   };
   const ctx = resolveNode({
     nodeId: 'node-a',

@@ -188,6 +188,7 @@ t.test('a stale staging mount (renumbered device) is replaced on the next stage'
   t.equal(await r.count('staleMountsDetected'), 1);
   t.equal(await r.count('staleRecoveries', { status: 'success' }), 1);
   t.equal(r.mounter.table.length, 1);
+  t.same(r.events.recovered, [moved]);
   t.equal(r.mounter.table[0]?.source, moved);
   t.same(formatCalls(r.mounter), []);
 });

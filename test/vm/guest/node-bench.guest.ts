@@ -39,7 +39,8 @@ const skip = skipReason();
 if (skip !== null) console.log(`# node-bench guest test skipped: ${skip}`);
 
 /**
- * The nvme-cli way, as one shell script. Stamps come from /proc/uptime (10 ms resolution,
+ * The nvme-cli way, as one shell script with the same steps (including the blkid probe
+ * before mkfs, as mount-utils' SafeFormatAndMount does). Stamps come from /proc/uptime (10 ms resolution,
  * fine against steps of 50-500 ms); the device is found through sysfs like the driver does.
  */
 const SCRIPT = `
@@ -59,11 +60,15 @@ while [ -z "$dev" ]; do
   dev=""; sleep 0.01
 done
 t2=$(stamp)
-mkfs.ext4 -F -q -m0 "$dev"
+# The safety probe every careful nvme-cli based driver runs before mkfs (exit 2 = empty).
+rc=0; blkid -p -o export "$dev" >/dev/null || rc=$?
+[ "$rc" = 2 ] || { echo "device not empty (blkid $rc)" >&2; exit 1; }
 t3=$(stamp)
-mount -t ext4 "$dev" "$DIR"
+mkfs.ext4 -F -q -m0 "$dev"
 t4=$(stamp)
-echo "$t0 $t1 $t2 $t3 $t4"
+mount -t ext4 "$dev" "$DIR"
+t5=$(stamp)
+echo "$t0 $t1 $t2 $t3 $t4 $t5"
 `;
 
 function median(xs: number[]): number {
@@ -109,20 +114,11 @@ t.test('NodeStage ext4 1 GiB: driver vs nvme-cli script', { skip: skip ?? false 
     fs.fsyncSync(fd);
     fs.closeSync(fd);
   };
-  const ours: Record<string, number[]> = {
-    connect: [],
-    deviceWait: [],
-    mkfs: [],
-    mount: [],
-    total: [],
-  };
-  const cli: Record<string, number[]> = {
-    connect: [],
-    deviceWait: [],
-    mkfs: [],
-    mount: [],
-    total: [],
-  };
+  const PARTS = ['connect', 'deviceWait', 'probe', 'mkfs', 'mount', 'total'] as const;
+  const series = (): Record<string, number[]> =>
+    Object.fromEntries(PARTS.map((p) => [p, [] as number[]]));
+  const ours = series();
+  const cli = series();
 
   for (let round = 0; round < ROUNDS + 1; round++) {
     const warm = round === 0;
@@ -141,6 +137,7 @@ t.test('NodeStage ext4 1 GiB: driver vs nvme-cli script', { skip: skip ?? false 
     if (!warm) {
       ours.connect!.push(r.timings.connectMs);
       ours.deviceWait!.push(r.timings.deviceReadyMs);
+      ours.probe!.push(r.timings.probeMs);
       ours.mkfs!.push(r.timings.formatMs);
       ours.mount!.push(r.timings.mountMs);
       ours.total!.push(total);
@@ -154,20 +151,21 @@ t.test('NodeStage ext4 1 GiB: driver vs nvme-cli script', { skip: skip ?? false 
     });
     const sTotal = performance.now() - s0;
     const st = out.trim().split(/\s+/).map(Number);
-    t.equal(st.length, 5, `round ${round}: script ran every step`);
+    t.equal(st.length, 6, `round ${round}: script ran every step`);
     execFileSync('umount', [scriptDir]);
     execFileSync('nvme', ['disconnect', '-n', NQN], { stdio: 'ignore' });
     if (!warm) {
       cli.connect!.push((st[1]! - st[0]!) * 1000);
       cli.deviceWait!.push((st[2]! - st[1]!) * 1000);
-      cli.mkfs!.push((st[3]! - st[2]!) * 1000);
-      cli.mount!.push((st[4]! - st[3]!) * 1000);
+      cli.probe!.push((st[3]! - st[2]!) * 1000);
+      cli.mkfs!.push((st[4]! - st[3]!) * 1000);
+      cli.mount!.push((st[5]! - st[4]!) * 1000);
       cli.total!.push(sTotal);
     }
   }
 
   const rows: string[] = [];
-  for (const part of ['connect', 'deviceWait', 'mkfs', 'mount', 'total']) {
+  for (const part of PARTS) {
     const a = median(ours[part]!);
     const b = median(cli[part]!);
     rows.push(
