@@ -101,6 +101,30 @@ t.test('volume lifecycle against the simulator', async (t) => {
   t.equal(await codeOf(c('ControllerGetVolume', { volume_id: PVC })), status.NOT_FOUND);
 });
 
+t.test(
+  'on a fresh RDS: deleting unknown volumes and snapshots is OK, lists are empty',
+  async (t) => {
+    const { c } = await rig(t);
+    t.equal(await codeOf(c('DeleteVolume', { volume_id: PVC })), 'OK');
+    t.equal(
+      await codeOf(c('DeleteSnapshot', { snapshot_id: 'snap-0123456789abcdef0123456789abcdef' })),
+      'OK',
+    );
+    t.same((await c<ListRes>('ListVolumes', {})).entries, []);
+    t.same((await c<{ entries: unknown[] }>('ListSnapshots', {})).entries, []);
+    t.equal(
+      await codeOf(
+        c('ControllerPublishVolume', {
+          volume_id: PVC,
+          node_id: 'n',
+          volume_capability: MOUNT_RWO,
+        }),
+      ),
+      status.NOT_FOUND,
+    );
+  },
+);
+
 t.test('block RWX volume and mount RWX refusal', async (t) => {
   const { c } = await rig(t);
   const v = await c<VolumeRes>('CreateVolume', { name: PVC, volume_capabilities: [BLOCK_RWX] });
