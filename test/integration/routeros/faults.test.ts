@@ -14,7 +14,8 @@ import {
   UnavailableError,
 } from '../../../src/domain/errors';
 import { createLogger } from '../../../src/observability/logger';
-import { createRouterOsPorts, fingerprintOf } from '../../../src/routeros';
+import { createMetrics } from '../../../src/observability/metrics';
+import { createRouterOsPorts, fingerprintOf, routerOsMetrics } from '../../../src/routeros';
 import { harness, keyPair, volumeSpec } from './harness';
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => {
@@ -151,7 +152,8 @@ t.test('refused login: UNAVAILABLE while refused, connects once allowed', async 
 });
 
 t.test('restart: connection lost, reconnected, state kept, listeners told', async (t) => {
-  const h = await harness(t);
+  const metrics = createMetrics({ version: 't', commit: 't', processMetrics: false });
+  const h = await harness(t, { metrics: routerOsMetrics(metrics) });
   let reconnects = 0;
   h.ros.health.onReconnect(() => reconnects++);
   await h.ros.volumes.create(volumeSpec('pvc-r1'));
@@ -162,6 +164,13 @@ t.test('restart: connection lost, reconnected, state kept, listeners told', asyn
   await t.rejects(h.ros.health.ping(), UnavailableError);
   await h.ros.health.ping();
   t.ok(await until(() => reconnects === 2));
+  const text = await metrics.registry.metrics();
+  t.match(text, /rds_csi_rds_reconnect_total\{status="success"\} 2/);
+  t.match(text, /rds_csi_rds_connection_state 1/);
+  t.match(
+    text,
+    /rds_csi_rds_command_duration_seconds_count\{command="\/disk add",outcome="success"\} 1/,
+  );
 });
 
 t.test('host key pinning', async (t) => {

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { utils } from 'ssh2';
 import type { Test } from 'tap';
 import {
+  type RouterOsMetrics,
   createRouterOsPorts,
   type RouterOsAdapter,
   type RouterOsConfig,
@@ -49,6 +50,7 @@ export async function harness(
     ros?: Partial<RouterOsConfig>;
     keyType?: 'ed25519' | 'rsa';
     logger?: Logger;
+    metrics?: RouterOsMetrics;
   } = {},
 ): Promise<Harness> {
   const pair = keyPair(opts.keyType);
@@ -78,7 +80,10 @@ export async function harness(
         ...opts.ros,
         ...over,
       },
-      { logger: opts.logger ?? nullLogger() },
+      {
+        logger: opts.logger ?? nullLogger(),
+        ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
+      },
     );
     adapters.push(a);
     return a;
