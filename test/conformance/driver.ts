@@ -1,0 +1,160 @@
+/**
+ * Starts the driver for the conformance suite: the real Controller service over the real
+ * SSH adapters against an in-process rds-sim, and the Node service with fake kernel
+ * interfaces (this host has no NVMe; the real-kernel node cases run in the VM suite).
+ * `mutate` swaps handlers to prove that cases catch wrong behaviour.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { utils } from 'ssh2';
+import { SimpleAttachments } from '../../src/controller/simple-attachments';
+import { controllerHandlers } from '../../src/csi/controller';
+import { RpcWrapper } from '../../src/csi/handler';
+import { identityHandlers } from '../../src/csi/identity';
+import { KeyedLocks } from '../../src/csi/locks';
+import { nodeHandlers } from '../../src/csi/node';
+import { loadCsi } from '../../src/csi/proto/load';
+import { CsiServer } from '../../src/csi/server';
+import { nullLogger } from '../../src/observability/logger';
+import { createRouterOsPorts } from '../../src/routeros';
+import { startSim } from '../../src/sim';
+import { FakeFabrics } from '../fakes/fabrics';
+import { FakeMounter } from '../fakes/mounter';
+import type { SuiteParams } from './framework';
+
+export type Mutation = (
+  service: 'Identity' | 'Controller' | 'Node',
+  method: string,
+  impl: grpc.UntypedHandleCall,
+) => grpc.UntypedHandleCall;
+
+export interface ConformanceDriver {
+  readonly address: string;
+  readonly params: SuiteParams;
+  stop(): Promise<void>;
+}
+
+export async function startConformanceDriver(
+  opts: { mutate?: Mutation; accessType?: 'mount' | 'block' } = {},
+): Promise<ConformanceDriver> {
+  const root = mkdtempSync(join(tmpdir(), 'rds-conformance-'));
+  const kubelet = join(root, 'kubelet');
+  const stagingRoot = join(kubelet, 'plugins/kubernetes.io/csi/staging');
+  const targetRoot = join(kubelet, 'pods');
+  mkdirSync(stagingRoot, { recursive: true });
+  mkdirSync(targetRoot, { recursive: true });
+  const key = utils.generateKeyPairSync('ed25519');
+  const sim = await startSim({ authorizedKeys: [key.public], stateDir: join(root, 'sim') });
+  const rds = createRouterOsPorts(
+    {
+      host: sim.host,
+      port: sim.port,
+      user: 'admin',
+      privateKey: key.private,
+      hostKeyFingerprint: sim.hostKeyFingerprint,
+      poolBasePath: 'storage-pool/k8s',
+    },
+    { logger: nullLogger() },
+  );
+  const fabrics = new FakeFabrics();
+  const mounter = new FakeMounter(
+    (d) => fabrics.devices().includes(d),
+    (d) => [...fabrics.conns.values()].find((c) => c.device === d)?.sizeBytes ?? 0,
+  );
+  const rpc = new RpcWrapper({ logger: nullLogger(), locks: new KeyedLocks() });
+  const mutate = opts.mutate ?? ((_s, _m, impl) => impl);
+  const apply = (
+    service: 'Identity' | 'Controller' | 'Node',
+    impl: object,
+  ): grpc.UntypedServiceImplementation =>
+    Object.fromEntries(
+      Object.entries(impl).map(([m, h]) => [m, mutate(service, m, h as grpc.UntypedHandleCall)]),
+    );
+
+  const server = new CsiServer({
+    endpoint: { kind: 'unix', path: join(root, 'csi.sock') },
+    logger: nullLogger(),
+    gracePeriodMs: 500,
+  });
+  const v1 = loadCsi().grpcType.csi.v1;
+  server.addService(
+    v1.Identity.service,
+    apply(
+      'Identity',
+      identityHandlers(rpc, {
+        driverName: 'conformance.rds-csi.dev',
+        version: '0.0.0-conformance',
+        commit: 'none',
+        controller: true,
+        readiness: () =>
+          Promise.resolve(
+            rds.health.connected ? { ready: true } : { ready: false, reason: 'no SSH connection' },
+          ),
+      }),
+    ),
+  );
+  server.addService(
+    v1.Controller.service,
+    apply(
+      'Controller',
+      controllerHandlers(rpc, {
+        volumes: rds.volumes,
+        files: rds.files,
+        capacity: rds.capacity,
+        attachments: new SimpleAttachments(),
+        config: {
+          driverName: 'conformance.rds-csi.dev',
+          poolBasePath: 'storage-pool/k8s',
+          nvmeAddress: '127.0.0.1',
+          nvmePort: 4420,
+          topologyValue: 'default',
+          minVolumeBytes: 1024 ** 3,
+        },
+        now: () => Date.now(),
+        logger: nullLogger(),
+      }),
+    ),
+  );
+  server.addService(
+    v1.Node.service,
+    apply(
+      'Node',
+      nodeHandlers(rpc, {
+        nodeId: 'conformance-node',
+        kubeletDir: kubelet,
+        stateDir: join(root, 'node-state'),
+        maxVolumesPerNode: 0,
+        fabrics,
+        mounter,
+        host: {
+          hostnqn: 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001',
+          hostid: '00000000-0000-4000-8000-000000000001',
+        },
+        timing: { probeDelayMs: 1, unmountDelayMs: 1, pollMs: 1 },
+      }),
+    ),
+  );
+  const address = await server.start();
+  // Wait until the SSH session is up so the first case does not race the connection.
+  for (let i = 0; i < 200 && !rds.health.connected; i++)
+    await new Promise((r) => setTimeout(r, 25));
+  return {
+    address,
+    params: {
+      sizeBytes: 1024 ** 3,
+      accessType: opts.accessType ?? 'mount',
+      stagingRoot,
+      targetRoot,
+      parameters: {},
+      realKernel: false,
+    },
+    async stop() {
+      await server.stop();
+      await rds.close();
+      await sim.stop();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/** Shapes and helpers the cases share: capabilities, volume creation with cleanup. */
+import type { CaseContext } from './framework';
+
+export type Cap = Record<string, unknown>;
+
+export function mountCap(mode = 'SINGLE_NODE_WRITER', fsType = ''): Cap {
+  return { mount: { fs_type: fsType, mount_flags: [] }, access_mode: { mode } };
+}
+
+export function blockCap(mode = 'SINGLE_NODE_WRITER'): Cap {
+  return { block: {}, access_mode: { mode } };
+}
+
+export function capFor(ctx: CaseContext, mode = 'SINGLE_NODE_WRITER'): Cap {
+  return ctx.params.accessType === 'block' ? blockCap(mode) : mountCap(mode);
+}
+
+export interface CreatedVolume {
+  volume_id: string;
+  capacity_bytes: string;
+  volume_context: Record<string, string>;
+  content_source?: Record<string, unknown> | null;
+  accessible_topology: { segments: Record<string, string> }[];
+}
+
+export async function createVolume(
+  ctx: CaseContext,
+  name: string,
+  extra: Record<string, unknown> = {},
+): Promise<CreatedVolume> {
+  const res = await ctx.client.controller<{ volume: CreatedVolume }>('CreateVolume', {
+    name,
+    capacity_range: { required_bytes: String(ctx.params.sizeBytes) },
+    volume_capabilities: [capFor(ctx)],
+    parameters: ctx.params.parameters,
+    ...extra,
+  });
+  ctx.defer(() => ctx.client.controller('DeleteVolume', { volume_id: res.volume.volume_id }));
+  return res.volume;
+}
+
+export interface CreatedSnapshot {
+  snapshot_id: string;
+  source_volume_id: string;
+  size_bytes: string;
+  ready_to_use: boolean;
+  creation_time: { seconds: string; nanos: number } | null;
+}
+
+export async function createSnapshot(
+  ctx: CaseContext,
+  name: string,
+  source: string,
+): Promise<CreatedSnapshot> {
+  const res = await ctx.client.controller<{ snapshot: CreatedSnapshot }>('CreateSnapshot', {
+    name,
+    source_volume_id: source,
+  });
+  ctx.defer(() =>
+    ctx.client.controller('DeleteSnapshot', { snapshot_id: res.snapshot.snapshot_id }),
+  );
+  return res.snapshot;
+}
+
+export async function nodeId(ctx: CaseContext): Promise<string> {
+  return (await ctx.client.node<{ node_id: string }>('NodeGetInfo')).node_id;
+}
