@@ -8,6 +8,7 @@
         "native/attributes.cc",
         "native/errno_error.cc",
         "native/fabrics.cc",
+        "native/openers.cc",
         "native/scan.cc",
         "native/sysfs_io.cc"
       ],

@@ -6,12 +6,13 @@
 
 #include "attributes.h"
 #include "fabrics.h"
+#include "openers.h"
 #include "scan.h"
 
 namespace {
 
 // Bumped whenever a signature or result shape changes; src/nvme/native.ts checks it.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scan", Napi::Function::New(env, rds_nvme::Scan, "scan"));
   exports.Set("setAttribute", Napi::Function::New(env, rds_nvme::SetAttribute, "setAttribute"));
   exports.Set("rescan", Napi::Function::New(env, rds_nvme::Rescan, "rescan"));
+  exports.Set("findOpeners", Napi::Function::New(env, rds_nvme::FindOpeners, "findOpeners"));
   return exports;
 }
 

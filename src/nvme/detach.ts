@@ -35,7 +35,11 @@ export async function detach(
   const ctrls = controllersOf(topo, nqn).filter((c) => !REMOVING.has(c.state));
   if (ctrls.length === 0) return { disconnected: 0 };
   const devices = namespacesOf(topo, nqn).map((n) => n.name);
-  const uses = await findDeviceUsers(devices, { procRoot: ctx.procRoot, sysfsRoot: ctx.sysfsRoot });
+  const uses = await findDeviceUsers(devices, {
+    procRoot: ctx.procRoot,
+    sysfsRoot: ctx.sysfsRoot,
+    findOpeners: (paths, o) => ctx.addon.findOpeners(paths, o),
+  });
   if (uses.length > 0) {
     throw new FailedPreconditionError(
       `NVMe device of ${nqn} is still in use: ${describeUses(uses)}`,

@@ -1,11 +1,13 @@
 /**
  * Is a block device still used on this node? Checked from the kernel's own tables, not by
  * running lsof: mounts in <proc>/self/mountinfo (the device, its partitions, or the device
- * node bind-mounted for a raw block volume), open descriptors in <proc>/<pid>/fd, and
- * stacked devices in <sysfs>/block/<dev>/holders. Roots are parameters so tests use trees.
+ * node bind-mounted for a raw block volume), open descriptors in <proc>/<pid>/fd (walked
+ * by the addon in one pool job), and stacked devices in <sysfs>/block/<dev>/holders. Roots
+ * are parameters so tests use trees.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { NvmeAddon } from './native';
 
 export interface DeviceUse {
   readonly kind: 'mount' | 'open' | 'holder';
@@ -15,9 +17,11 @@ export interface DeviceUse {
   readonly detail: string;
 }
 
-export interface InUseRoots {
+export interface InUseOptions {
   readonly procRoot: string;
   readonly sysfsRoot: string;
+  /** The addon's findOpeners: one native pass over <procRoot>/<pid>/fd. */
+  readonly findOpeners: NvmeAddon['findOpeners'];
 }
 
 interface BlockNode {
@@ -87,27 +91,10 @@ export function mountUsers(
   return out;
 }
 
-async function openUsers(procRoot: string, nodes: readonly BlockNode[]): Promise<DeviceUse[]> {
-  const targets = new Map(nodes.map((n) => [`/dev/${n.name}`, n.name]));
-  const out: DeviceUse[] = [];
-  const pids = (await listDir(procRoot)).filter((e) => /^\d+$/.test(e));
-  for (const pid of pids) {
-    const fdDir = path.join(procRoot, pid, 'fd');
-    const links = await Promise.all(
-      (await listDir(fdDir)).map((fd) => fs.readlink(path.join(fdDir, fd)).catch(() => '')),
-    );
-    for (const link of new Set(links)) {
-      const device = targets.get(link);
-      if (device !== undefined) out.push({ kind: 'open', device, detail: `pid ${pid}` });
-    }
-  }
-  return out;
-}
-
 /** Every current use of the named devices (and their partitions); empty when unused. */
 export async function findDeviceUsers(
   devices: readonly string[],
-  roots: InUseRoots,
+  roots: InUseOptions,
 ): Promise<DeviceUse[]> {
   const nodes = (await Promise.all(devices.map((d) => blockNodes(d, roots.sysfsRoot)))).flat();
   if (nodes.length === 0) return [];
@@ -118,7 +105,16 @@ export async function findDeviceUsers(
     }
   }
   const mountinfo = (await readTrimmed(path.join(roots.procRoot, 'self', 'mountinfo'))) ?? '';
-  return [...mountUsers(mountinfo, nodes), ...(await openUsers(roots.procRoot, nodes)), ...holders];
+  const byPath = new Map(nodes.map((n) => [`/dev/${n.name}`, n.name]));
+  const openers = await roots.findOpeners([...byPath.keys()].slice(0, 64), {
+    procRoot: roots.procRoot,
+  });
+  const opens = openers.map((o): DeviceUse => ({
+    kind: 'open',
+    device: byPath.get(o.path) ?? o.path,
+    detail: `pid ${o.pid}`,
+  }));
+  return [...mountUsers(mountinfo, nodes), ...opens, ...holders];
 }
 
 export function describeUses(uses: readonly DeviceUse[]): string {

@@ -85,6 +85,14 @@ export interface NvmeAddon {
   ): Promise<void>;
   /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/rescan_controller. */
   rescan(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
+  /** Processes with one of `paths` (at most 64) open, from <procRoot>/<pid>/fd links. */
+  findOpeners(paths: readonly string[], opts: { readonly procRoot: string }): Promise<Opener[]>;
+}
+
+export interface Opener {
+  readonly pid: number;
+  /** The link target that matched, e.g. '/dev/nvme0n1'. */
+  readonly path: string;
 }
 
 /** A failed syscall from the addon, shaped like Node's fs errors (errno is positive). */
@@ -106,9 +114,16 @@ export function isNativeError(err: unknown): err is NativeError {
   );
 }
 
-export const ADDON_ABI_VERSION = 1;
+export const ADDON_ABI_VERSION = 2;
 const ADDON_FILE = 'rds_nvme.node';
-const FUNCTIONS = ['connect', 'disconnect', 'scan', 'setAttribute', 'rescan'] as const;
+const FUNCTIONS = [
+  'connect',
+  'disconnect',
+  'scan',
+  'setAttribute',
+  'rescan',
+  'findOpeners',
+] as const;
 
 export interface LoadAddonOptions {
   /** An explicit addon path from config/env, tried first. */

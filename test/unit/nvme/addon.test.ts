@@ -260,3 +260,37 @@ t.test('many concurrent calls leak no descriptors', async (t) => {
   );
   t.equal(fdCount(), before);
 });
+
+t.test('findOpeners walks <procRoot>/<pid>/fd links', async (t) => {
+  const proc = await tempDir(t);
+  await fs.mkdir(path.join(proc, '10/fd'), { recursive: true });
+  await fs.mkdir(path.join(proc, '20/fd'), { recursive: true });
+  await fs.mkdir(path.join(proc, '30'), { recursive: true });
+  await fs.mkdir(path.join(proc, 'self/fd'), { recursive: true });
+  await fs.symlink('/dev/nvme0n1', path.join(proc, '10/fd/3'));
+  await fs.symlink('/dev/null', path.join(proc, '10/fd/0'));
+  await fs.symlink('/dev/nvme0n1p2', path.join(proc, '20/fd/9'));
+  await fs.symlink('/dev/nvme0n1', path.join(proc, 'self/fd/4'));
+  const before = fdCount();
+  const found = await addon.findOpeners(['/dev/nvme0n1', '/dev/nvme0n1p2'], { procRoot: proc });
+  t.same(
+    [...found].sort((a, b) => a.pid - b.pid),
+    [
+      { pid: 10, path: '/dev/nvme0n1' },
+      { pid: 20, path: '/dev/nvme0n1p2' },
+    ],
+  );
+  t.same(await addon.findOpeners([], { procRoot: proc }), []);
+  t.match(await addon.findOpeners(['/x'], { procRoot: path.join(proc, 'nope') }), []);
+  t.equal(fdCount(), before);
+  // the real /proc: this process's own open of a file is found
+  const file = path.join(proc, 'held');
+  const handle = await fs.open(file, 'w');
+  t.teardown(() => handle.close());
+  const mine = await addon.findOpeners([file], { procRoot: '/proc' });
+  t.ok(mine.some((o) => o.pid === process.pid && o.path === file));
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  t.throws(() => a.findOpeners!('x', { procRoot: '/proc' }), TypeError);
+  t.throws(() => a.findOpeners!([1], { procRoot: '/proc' }), TypeError);
+  t.throws(() => a.findOpeners!(Array(65).fill('/x'), { procRoot: '/proc' }), TypeError);
+});

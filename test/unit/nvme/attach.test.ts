@@ -69,23 +69,26 @@ t.test('multipath=N: the namespace under the controller', async (t) => {
   t.equal(res.device, '/dev/nvme1n1');
 });
 
-t.test('reuses a live controller without connecting (idempotent)', async (t) => {
+t.test('reuses the live controller the kernel reports as a duplicate (idempotent)', async (t) => {
   const { kernel, fabrics } = await setup(t);
   await fabrics.attach(target);
   const again = await fabrics.attach(target);
   t.match(again, { device: '/dev/nvme0n1', controller: 0, reused: true });
-  t.equal(kernel.connects.length, 1);
+  t.equal(kernel.connects.length, 2);
+  t.equal(kernel.sysfs.controllers.size, 1, 'no second controller');
 });
 
-t.test('EALREADY from the kernel is reuse too', async (t) => {
-  const { kernel, fabrics } = await setup(t);
+t.test('EALREADY for a reconnecting controller waits for it to come back live', async (t) => {
+  const { kernel, clock, fabrics } = await setup(t);
   await fabrics.attach(target);
-  // the existing controller has another address form; the kernel still calls it a duplicate
   const c = kernel.sysfs.controllers.get(0)!;
-  c.traddr = '127.000.000.001';
+  c.state = 'connecting';
+  clock.onSleep = (n) => {
+    if (n === 2) c.state = 'live';
+  };
   kernel.connect = (_o, opts) => Promise.reject(nativeError('EALREADY', 'write', opts.fabricsPath));
   const res = await fabrics.attach(target);
-  t.match(res, { reused: true, device: '/dev/nvme0n1' });
+  t.match(res, { reused: true, device: '/dev/nvme0n1', controller: 0 });
 });
 
 t.test('a different host NQN or address is not reused', async (t) => {

@@ -7,7 +7,13 @@
 import os from 'node:os';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ConnectReply, NativeError, NvmeAddon, RawScan } from '../../../src/nvme/native';
+import type {
+  ConnectReply,
+  NativeError,
+  NvmeAddon,
+  Opener,
+  RawScan,
+} from '../../../src/nvme/native';
 import { FakeSysfs } from '../../fakes/sysfs';
 
 export function nativeError(
@@ -39,7 +45,7 @@ export function parseOptions(options: string): Record<string, string> {
 }
 
 export class FakeKernel implements NvmeAddon {
-  readonly abiVersion = 1;
+  readonly abiVersion = 2;
   readonly sysfs = new FakeSysfs();
   /** Errno to fail a connect to this subsystem NQN with. */
   readonly connectErrors = new Map<string, string>();
@@ -127,6 +133,20 @@ export class FakeKernel implements NvmeAddon {
   setAttribute(instance: number, name: string, value: string): Promise<void> {
     this.attributes.push([instance, name, value]);
     return Promise.resolve();
+  }
+
+  /** The same walk as the addon's, over a fake proc tree. */
+  async findOpeners(paths: readonly string[], opts: { procRoot: string }): Promise<Opener[]> {
+    const out: Opener[] = [];
+    const list = (dir: string) => fs.readdir(dir).catch((): string[] => []);
+    for (const pid of (await list(opts.procRoot)).filter((e) => /^\d+$/.test(e))) {
+      const fdDir = path.join(opts.procRoot, pid, 'fd');
+      for (const fd of await list(fdDir)) {
+        const target = await fs.readlink(path.join(fdDir, fd)).catch(() => '');
+        if (paths.includes(target)) out.push({ pid: Number(pid), path: target });
+      }
+    }
+    return out;
   }
 
   rescan(instance: number): Promise<void> {

@@ -45,8 +45,15 @@ t.test('a load failure lists every path tried and why', async (t) => {
 
 t.test('loads the built addon from the package root with the expected surface', async (t) => {
   const addon = loadNvmeAddon();
-  t.equal(addon.abiVersion, 1);
-  for (const f of ['connect', 'disconnect', 'scan', 'setAttribute', 'rescan'] as const) {
+  t.equal(addon.abiVersion, 2);
+  for (const f of [
+    'connect',
+    'disconnect',
+    'scan',
+    'setAttribute',
+    'rescan',
+    'findOpeners',
+  ] as const) {
     t.type(addon[f], 'function');
   }
 });

@@ -35,9 +35,15 @@ function skipReason(): string | null {
 const skip = skipReason();
 if (skip !== null) console.log(`# nvme-bench guest test skipped: ${skip}`);
 
+/** Milliseconds: the whole attach, and its connect part (the write, or the spawn). */
+interface AttachSample {
+  readonly total: number;
+  readonly connect: number;
+}
+
 interface Method {
   readonly name: string;
-  attach(): Promise<number>;
+  attach(): Promise<AttachSample>;
   detach(): Promise<number>;
 }
 
@@ -53,7 +59,7 @@ function fabricsMethod(name: string, fabrics: Fabrics, target: AttachTarget): Me
       const res = await fabrics.attach(target, { deadlineMs: 120_000 });
       if (res.reused)
         throw new Error(`${name}: attach reused a controller (previous detach failed)`);
-      return ms(t0);
+      return { total: ms(t0), connect: res.timings.connectMs };
     },
     async detach() {
       const t0 = process.hrtime.bigint();
@@ -74,10 +80,11 @@ function rawMethod(binary: string, options: string): Method {
         execFileSync(binary, ['connect', options, NQN], { encoding: 'utf8' }),
       ) as {
         instance: number;
+        connectMs: number;
         readyMs: number;
       };
       instance = out.instance;
-      return Promise.resolve(out.readyMs);
+      return Promise.resolve({ total: out.readyMs, connect: out.connectMs });
     },
     detach() {
       const out = JSON.parse(
@@ -136,14 +143,18 @@ t.test(
     }
 
     const samples = new Map(
-      methods.map((m) => [m.name, { attach: [] as number[], detach: [] as number[] }]),
+      methods.map((m) => [
+        m.name,
+        { attach: [] as number[], connect: [] as number[], detach: [] as number[] },
+      ]),
     );
     for (let round = 0; round < WARMUP + RUNS; round++) {
       for (const m of methods) {
         const a = await m.attach();
         const d = await m.detach();
         if (round >= WARMUP) {
-          samples.get(m.name)?.attach.push(a);
+          samples.get(m.name)?.attach.push(a.total);
+          samples.get(m.name)?.connect.push(a.connect);
           samples.get(m.name)?.detach.push(d);
         }
       }
@@ -151,14 +162,20 @@ t.test(
 
     const rows = methods.map((m) => {
       const s = samples.get(m.name)!;
-      return { name: m.name, attach: stats(s.attach), detach: stats(s.detach), n: s.attach.length };
+      return {
+        name: m.name,
+        attach: stats(s.attach),
+        connect: stats(s.connect),
+        detach: stats(s.detach),
+        n: s.attach.length,
+      };
     });
     const lines = [
       `NVMe/TCP attach (connect → /dev node) and detach, ms, ${RUNS} runs after ${WARMUP} warm-up rounds`,
-      `${'method'.padEnd(24)} ${'attach p50'.padStart(11)} ${'attach p90'.padStart(11)} ${'detach p50'.padStart(11)} ${'detach p90'.padStart(11)}`,
+      `${'method'.padEnd(24)} ${'attach p50'.padStart(11)} ${'attach p90'.padStart(11)} ${'(connect p50)'.padStart(14)} ${'detach p50'.padStart(11)} ${'detach p90'.padStart(11)}`,
       ...rows.map(
         (r) =>
-          `${r.name.padEnd(24)} ${r.attach.p50.toFixed(1).padStart(11)} ${r.attach.p90.toFixed(1).padStart(11)} ${r.detach.p50.toFixed(1).padStart(11)} ${r.detach.p90.toFixed(1).padStart(11)}`,
+          `${r.name.padEnd(24)} ${r.attach.p50.toFixed(1).padStart(11)} ${r.attach.p90.toFixed(1).padStart(11)} ${r.connect.p50.toFixed(1).padStart(14)} ${r.detach.p50.toFixed(1).padStart(11)} ${r.detach.p90.toFixed(1).padStart(11)}`,
       ),
     ];
     const [native, cli, floor] = rows;
