@@ -8,6 +8,9 @@ import type { MountEntry } from '../mount/ports';
 import { mountAt } from '../mount/mountinfo';
 import type { NodeContext } from './deps';
 
+/** Stacked mounts at one path that unmountAll removes before giving up (a mount storm). */
+const MAX_STACKED = 10_000;
+
 /**
  * Unmounts everything stacked at `target`, retrying briefly while it is busy. Resolves
  * when nothing is mounted there (idempotent); rejects with FailedPreconditionError when
@@ -23,6 +26,7 @@ export async function unmountAll(
   let failures = 0;
   for (;;) {
     if (!mountAt(await ctx.mounter.mounts(), target)) return unmounted;
+    if (unmounted >= MAX_STACKED) break;
     try {
       await ctx.mounter.unmount(target, signal ? { signal } : {});
       unmounted++;
@@ -36,7 +40,7 @@ export async function unmountAll(
     }
   }
   throw new FailedPreconditionError(
-    `${target} is still mounted after ${failures} unmount attempts (busy?): ${String(
+    `${target} is still mounted after ${unmounted + failures} unmount attempts (busy?): ${String(
       (lastError as Error | undefined)?.message ?? lastError,
     )}`,
     { target },
