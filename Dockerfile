@@ -30,7 +30,9 @@ WORKDIR /app
 # package's own install script (node-gyp rebuild), which needs binding.gyp and native/.
 COPY package.json package-lock.json binding.gyp ./
 COPY native ./native
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# --omit=peer: every peer dependency in the lock is a dev-only tool's (the test suite's
+# bundled helm drags in aws-cdk-lib, ~200 MB); none is needed to build or run.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=peer --no-audit --no-fund
 COPY tsconfig*.json ./
 COPY scripts ./scripts
 COPY src ./src

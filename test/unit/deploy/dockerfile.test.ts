@@ -126,6 +126,7 @@ t.test('the build stage has the addon toolchain and builds with npm ci then prun
   const compile = runs.findIndex((r) => /\bnpm run build\b/.test(r));
   const prune = runs.findIndex((r) => /\bnpm prune --omit=dev\b/.test(r));
   t.ok(ci >= 0 && compile > ci && prune > compile, 'npm ci, then npm run build, then prune');
+  t.match(runs[ci], /--omit=peer/, 'no dev-only peer dependencies (aws-cdk-lib) in the build');
   t.notOk(
     runs.some((r) => /npm ci[^&]*--omit=dev/.test(r)),
     'no npm ci --omit=dev (it would rebuild the addon)',
@@ -143,6 +144,16 @@ t.test('the runtime stage installs every tool the node code runs', async (t) => 
   }
   t.notOk(pkgs.has('nvme-cli'), 'attach uses /dev/nvme-fabrics, not nvme-cli');
   t.notOk(pkgs.has('g++') || pkgs.has('make'), 'no compiler in the runtime image');
+});
+
+t.test('no runtime dependency is a peer-only package (the build omits peers)', async (t) => {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { peer?: boolean; dev?: boolean }>;
+  };
+  const prodPeers = Object.entries(lock.packages)
+    .filter(([, p]) => p.peer === true && p.dev !== true)
+    .map(([name]) => name);
+  t.same(prodPeers, [], 'npm ci --omit=peer keeps every production dependency');
 });
 
 t.test('the runtime runs as an unprivileged user by default', async (t) => {
