@@ -24,7 +24,7 @@ const PROBE_TIMEOUT_MS = 20_000;
 /**
  * KVM when RDS_VM_ACCEL says so or when a short boot probe with KVM reached the guest's init
  * (on some hosts /dev/kvm exists but guests hang silently); TCG otherwise. The probe result is
- * cached next to the image, per image, kernel release and QEMU binary.
+ * cached next to the image, per guest kernel, host kernel release and QEMU binary.
  */
 export async function detectAccel(
   image: VmImage,
@@ -39,7 +39,7 @@ export async function detectAccel(
     return 'tcg';
   }
   const cacheFile = path.join(path.dirname(image.dir), 'accel.json');
-  const key = `${image.key} ${os.release()} ${qemuStamp()}`;
+  const key = `${image.kernelVersion} ${os.release()} ${qemuStamp()}`;
   try {
     const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key: string; accel: Accel };
     if (cached.key === key) return cached.accel;

@@ -1,5 +1,6 @@
 // Runs every dist/test/vm/guest/*.guest.js inside a fresh VM (one VM holding the rds and node
 // roles) and asserts that it exits 0. Set RDS_VM_GUEST=<substring> to run only matching files.
+// Benchmarks (*-bench.guest.js) are not tests: `npm run bench` runs them (test/bench/vm.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -24,7 +25,7 @@ t.test('guest test files in VMs', { skip: skip ?? false }, async (t) => {
   const filter = process.env.RDS_VM_GUEST ?? '';
   const files = fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.guest.js') && f.includes(filter))
+    .filter((f) => f.endsWith('.guest.js') && !f.endsWith('-bench.guest.js') && f.includes(filter))
     .sort();
   t.ok(files.length > 0, `guest test files found in ${dir}`);
 

@@ -1,0 +1,40 @@
+// The runner's contract on a real VM: exit codes and output come back, env is exported,
+// a timed-out command kills the VM, and no QEMU process is left behind.
+import t from 'tap';
+import { leftoverVmPids, runVm, Vm } from './runner';
+import { suiteImage, vmSuiteSkipReason } from './suite-util';
+
+t.setTimeout(10 * 60_000);
+
+const skip = vmSuiteSkipReason();
+if (skip !== null) console.log(`# runner VM test skipped: ${skip}`);
+
+t.test('runner on a real VM', { skip: skip ?? false }, async (t) => {
+  const image = await suiteImage((l) => t.comment(l));
+  const streamed: string[] = [];
+  const vm = await Vm.start({ image, name: 'runner', env: { GREETING: "it's me" } });
+  t.teardown(() => vm.stop());
+  t.comment(`boot ${vm.bootMs} ms (guest uptime ${vm.guestBootSec} s, ${vm.accel})`);
+
+  const res = await vm.exec('echo "$GREETING"; echo err >&2; printf partial; exit 7', {
+    onOutput: (s) => streamed.push(s),
+  });
+  t.equal(res.exitCode, 7, 'exit status transported');
+  t.equal(res.output, "it's me\nerr\npartial", 'stdout and stderr, partial last line kept');
+  t.equal(streamed.join(''), res.output, 'output streamed as it came');
+
+  const again = await vm.exec('hostname; id -u; test -r /work && echo shared', {
+    env: { X: '1' },
+  });
+  t.match(again.output, /^runner\n0\n/, 'host name and root');
+  t.equal(again.exitCode, 0);
+
+  await t.rejects(vm.exec('sleep 600', { timeoutMs: 3_000 }), /timed out/, 'timeout rejects');
+  await vm.stop();
+  t.notOk(vm.running, 'a timed-out command kills the VM');
+  await t.rejects(vm.exec('true'), /not running/);
+
+  const one = await runVm({ image, command: 'exit 0' });
+  t.equal(one.exitCode, 0, 'runVm runs one command');
+  t.same(leftoverVmPids(), [], 'no QEMU process left behind');
+});
