@@ -140,3 +140,14 @@ t.test('unpublish never deletes a non-empty unmounted target', async (t) => {
   );
   t.ok(fs.existsSync(path.join(r.target, 'data')));
 });
+
+t.test('unpublish removes every mount stacked on the target (a past mount storm)', async (t) => {
+  const r = rig(t);
+  await stageVolume(r.ctx, r.stageInput({ access: { kind: 'block' } }));
+  fs.mkdirSync(path.dirname(r.target), { recursive: true });
+  fs.writeFileSync(r.target, '');
+  for (let i = 0; i < 5; i++) await r.mounter.bind('/dev/nvme0n1', r.target, false);
+  await unpublishVolume(r.ctx, { volumeId: 'pvc-1', targetPath: r.target });
+  t.same(r.mounter.table, []);
+  t.notOk(fs.existsSync(r.target));
+});
