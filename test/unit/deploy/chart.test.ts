@@ -295,6 +295,11 @@ function checkObjects(t: Test, objs: K8sObject[], vs: ValueSet): void {
     const driver = container(npod, 'rds-csi')!;
     t.same(checkDriverArgs(driver, SAMPLE_ENV), [], 'the driver accepts its command line');
     t.equal(flag(driver.args!, 'mode'), 'node');
+    t.equal(
+      flag(driver.args!, 'topology-value'),
+      flag(container(cpod, 'rds-csi')!.args!, 'topology-value'),
+      'controller and nodes report the same topology segment',
+    );
     t.equal(flag(driver.args!, 'driver-name'), want.driverName);
     t.same(unpinnedImages(npod), [], 'images pinned');
     const reg = container(npod, 'node-driver-registrar')!;
