@@ -26,7 +26,9 @@ export async function runLine(line: string, ctx: ExecContext): Promise<CliReply>
   }
   try {
     const out = await execute(cmd, ctx);
-    return out.repeat ? { lines: out.lines, result: 'ok', repeat: true } : { lines: out.lines, result: 'ok' };
+    return out.repeat
+      ? { lines: out.lines, result: 'ok', repeat: true }
+      : { lines: out.lines, result: 'ok' };
   } catch (err) {
     if (err instanceof RosFailure) return { lines: [`failure: ${err.message}`], result: 'failure' };
     throw err;

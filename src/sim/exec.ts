@@ -3,10 +3,25 @@
  * RosFailure and rendered by the caller as `failure: <message>`.
  */
 import type { Command, Cond, ItemRef, Menu, PrintCmd, PutValue } from './ast';
-import { compareText, DISK_MENU, DISK_TABLE_COLUMNS, diskItems, FILE_MENU, FILE_TABLE_COLUMNS, fileItems } from './model';
+import {
+  compareText,
+  DISK_MENU,
+  DISK_TABLE_COLUMNS,
+  diskItems,
+  FILE_MENU,
+  FILE_TABLE_COLUMNS,
+  fileItems,
+} from './model';
 import type { SimDisk, SimFileEntry } from './model';
 import { RosFailure } from './pool';
-import { renderDetail, renderJson, renderTable, renderTerse, terseValue, type RenderItem } from './render';
+import {
+  renderDetail,
+  renderJson,
+  renderTable,
+  renderTerse,
+  terseValue,
+  type RenderItem,
+} from './render';
 import { identityScreen, resourceScreen, trafficScreen } from './screens';
 import type { DiskStore } from './store';
 import { POOL_ID } from './store';
@@ -54,18 +69,25 @@ function select(menu: Menu, ref: ItemRef, items: readonly RenderItem[]): RenderI
   if (ref.kind === 'find') return items.filter((i) => matches(i, ref.conds));
   const key = menu === 'disk' ? 'slot' : 'name';
   const found = items.filter(
-    (i) => i.id === ref.name || i.props.some((p) => p.key === key && compareText(p.value) === ref.name),
+    (i) =>
+      i.id === ref.name || i.props.some((p) => p.key === key && compareText(p.value) === ref.name),
   );
   if (found.length === 0) throw new RosFailure('no such item');
   return found;
 }
 
 function disksOf(selected: readonly RenderItem[], all: Listing): SimDisk[] {
-  if (selected.some((i) => i.id === `*${POOL_ID}`)) throw new RosFailure('not allowed for this disk');
-  return all.disks.filter((d) => selected.some((i) => i.id === `*${d.id.toString(16).toUpperCase()}`));
+  if (selected.some((i) => i.id === `*${POOL_ID}`))
+    throw new RosFailure('not allowed for this disk');
+  return all.disks.filter((d) =>
+    selected.some((i) => i.id === `*${d.id.toString(16).toUpperCase()}`),
+  );
 }
 
-async function printLines(cmd: PrintCmd, ctx: ExecContext): Promise<{ lines: string[]; items: RenderItem[] }> {
+async function printLines(
+  cmd: PrintCmd,
+  ctx: ExecContext,
+): Promise<{ lines: string[]; items: RenderItem[] }> {
   const all = await listing(cmd.menu, ctx);
   const items = all.items.filter((i) => matches(i, cmd.where));
   const shape = cmd.menu === 'disk' ? DISK_MENU : FILE_MENU;
@@ -95,7 +117,10 @@ async function put(value: PutValue, ctx: ExecContext): Promise<string[]> {
   return [pairs.join(';')];
 }
 
-async function monitor(cmd: Extract<Command, { kind: 'monitor' }>, ctx: ExecContext): Promise<ExecResult> {
+async function monitor(
+  cmd: Extract<Command, { kind: 'monitor' }>,
+  ctx: ExecContext,
+): Promise<ExecResult> {
   const all = await listing('disk', ctx);
   const [item] = select('disk', cmd.target, all.items);
   if (item === undefined) throw new RosFailure('no such item');
@@ -114,7 +139,10 @@ async function monitor(cmd: Extract<Command, { kind: 'monitor' }>, ctx: ExecCont
   return cmd.once ? { lines } : { lines, repeat: true };
 }
 
-async function addDisk(cmd: Extract<Command, { kind: 'disk-add' }>, ctx: ExecContext): Promise<void> {
+async function addDisk(
+  cmd: Extract<Command, { kind: 'disk-add' }>,
+  ctx: ExecContext,
+): Promise<void> {
   let source: SimDisk | undefined;
   if (cmd.copyFrom) {
     const all = await listing('disk', ctx);
@@ -136,7 +164,11 @@ export async function execute(cmd: Command, ctx: ExecContext): Promise<ExecResul
       return { lines: await put(cmd.value, ctx) };
     case 'resource':
       return {
-        lines: resourceScreen({ version: ctx.version, uptimeSeconds: ctx.uptimeSeconds, boardName: 'RDS2216' }),
+        lines: resourceScreen({
+          version: ctx.version,
+          uptimeSeconds: ctx.uptimeSeconds,
+          boardName: 'RDS2216',
+        }),
       };
     case 'identity':
       return { lines: identityScreen(ctx.identity) };
@@ -147,14 +179,18 @@ export async function execute(cmd: Command, ctx: ExecContext): Promise<ExecResul
       return { lines: [] };
     case 'disk-set': {
       const all = await listing('disk', ctx);
-      for (const d of disksOf(select('disk', cmd.target, all.items), all)) await ctx.store.update(d, cmd.args);
+      for (const d of disksOf(select('disk', cmd.target, all.items), all))
+        await ctx.store.update(d, cmd.args);
       return { lines: [] };
     }
     case 'remove': {
       const all = await listing(cmd.menu, ctx);
       const selected = select(cmd.menu, cmd.target, all.items);
       if (cmd.menu === 'disk') await ctx.store.remove(disksOf(selected, all));
-      else await ctx.store.removeFiles(all.files.filter((_, i) => selected.some((s) => s.index === i)));
+      else
+        await ctx.store.removeFiles(
+          all.files.filter((_, i) => selected.some((s) => s.index === i)),
+        );
       return { lines: [] };
     }
   }

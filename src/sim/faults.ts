@@ -60,7 +60,11 @@ interface Counted {
 
 function compile(rule: SimFaultRule): Counted {
   const m = rule.match;
-  return { rule, regex: m === undefined ? undefined : m instanceof RegExp ? m : new RegExp(m), seen: 0 };
+  return {
+    rule,
+    regex: m === undefined ? undefined : m instanceof RegExp ? m : new RegExp(m),
+    seen: 0,
+  };
 }
 
 /** Whether `c` applies to `command`; counts the match either way. */
@@ -125,14 +129,15 @@ export class FaultEngine implements SimFaults {
         : chosen.hang
           ? 'hang'
           : 'fail';
-    const execute = action === 'drop' || action === 'hang' ? (chosen.execute ?? action === 'drop') : false;
+    const execute =
+      action === 'drop' || action === 'hang' ? (chosen.execute ?? action === 'drop') : false;
     return { delayMs, action, failText: chosen.fail ?? '', execute };
   }
 
   /** Re-read the control file; counts restart whenever its content changes. */
   private reload(): void {
     if (this.controlFile === undefined) return;
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(this.controlFile, 'utf8');
     } catch {
@@ -140,7 +145,7 @@ export class FaultEngine implements SimFaults {
     }
     if (text === this.fileText) return;
     this.fileText = text;
-    let parsed: ControlFile = {};
+    let parsed: ControlFile;
     try {
       parsed = text.trim() === '' ? {} : (JSON.parse(text) as ControlFile);
     } catch {

@@ -79,7 +79,8 @@ export function quote(value: string): string {
   for (const byte of Buffer.from(value, 'utf8')) {
     const ch = String.fromCharCode(byte);
     if (ch === '"' || ch === '\\' || ch === '$' || ch === '?') out += '\\' + ch;
-    else if (byte < 0x20 || byte >= 0x7f) out += '\\' + byte.toString(16).toUpperCase().padStart(2, '0');
+    else if (byte < 0x20 || byte >= 0x7f)
+      out += '\\' + byte.toString(16).toUpperCase().padStart(2, '0');
     else out += ch;
   }
   return out + '"';

@@ -71,11 +71,15 @@ export const FAULTS_FILE = 'faults.json';
 
 /** OpenSSH-style `SHA256:...` fingerprint of a public key. */
 export function fingerprint(key: ParsedKey): string {
-  return 'SHA256:' + createHash('sha256').update(key.getPublicSSH()).digest('base64').replace(/=+$/, '');
+  return (
+    'SHA256:' + createHash('sha256').update(key.getPublicSSH()).digest('base64').replace(/=+$/, '')
+  );
 }
 
 /** Load the ed25519 host key from the state dir, generating it on first start. */
-export async function loadOrCreateHostKey(stateDir: string): Promise<{ pem: string; parsed: ParsedKey }> {
+export async function loadOrCreateHostKey(
+  stateDir: string,
+): Promise<{ pem: string; parsed: ParsedKey }> {
   const file = path.join(stateDir, HOST_KEY_FILE);
   let pem: string;
   try {

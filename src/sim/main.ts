@@ -85,10 +85,12 @@ async function main(): Promise<void> {
   const quota = parseFileSize(values['pool-quota']);
   if (quota === undefined) fail(`--pool-quota: not a size: ${values['pool-quota']}`);
   const maxSessions = Number(values['max-sessions']);
-  if (!Number.isInteger(maxSessions) || maxSessions < 1) fail('--max-sessions must be a positive integer');
+  if (!Number.isInteger(maxSessions) || maxSessions < 1)
+    fail('--max-sessions must be a positive integer');
   const level = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(level)) fail(`--log-level must be one of ${LOG_LEVELS.join('|')}`);
-  if (values.backend !== 'files' && values.backend !== 'nvmet') fail('--backend must be files or nvmet');
+  if (values.backend !== 'files' && values.backend !== 'nvmet')
+    fail('--backend must be files or nvmet');
   const bio = values['nvmet-buffered-io'];
   if (!['auto', 'yes', 'no'].includes(bio)) fail('--nvmet-buffered-io must be auto, yes or no');
 

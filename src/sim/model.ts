@@ -107,7 +107,12 @@ export function diskItems(pool: SimPool, disks: readonly SimDisk[]): RenderItem[
     { index: 0, id: itemId(pool.id), flags: 'BM', props: poolProps(pool) },
   ];
   disks.forEach((d, i) =>
-    items.push({ index: i + 1, id: itemId(d.id), flags: d.nvmeExport ? 't' : '', props: diskProps(d) }),
+    items.push({
+      index: i + 1,
+      id: itemId(d.id),
+      flags: d.nvmeExport ? 't' : '',
+      props: diskProps(d),
+    }),
   );
   return items;
 }

@@ -146,7 +146,11 @@ export function createNvmetBackend(opts: NvmetOptions): SimBackend {
     },
     async apply(before, after) {
       const moved =
-        !before || !after || before.nvmeExport !== after.nvmeExport || before.nqn !== after.nqn || before.port !== after.port;
+        !before ||
+        !after ||
+        before.nvmeExport !== after.nvmeExport ||
+        before.nqn !== after.nqn ||
+        before.port !== after.port;
       if (before?.nvmeExport && moved) await unexport(before.nqn);
       if (!after?.nvmeExport) return;
       if (moved) return exportDisk(after);

@@ -148,7 +148,8 @@ class Parser {
   /** `to=json [<print ... as-value>]` after `:serialize`. */
   private parseSerialize(kw: Token): PrintCmd {
     const to = this.peek();
-    if (to?.kind !== 'word' || to.text !== 'to') throw at('expected end of command', to?.col ?? this.endCol());
+    if (to?.kind !== 'word' || to.text !== 'to')
+      throw at('expected end of command', to?.col ?? this.endCol());
     this.pos += 1;
     const value = this.readAssigned(to);
     if (value !== 'json') throw new CliSyntaxError('invalid value for argument to');
@@ -187,7 +188,10 @@ class Parser {
     const kw = this.peek();
     if (kw?.kind !== 'word' || kw.text !== 'find') {
       if (kw === undefined) throw at('syntax error', open.col);
-      throw at(kw.kind === 'word' ? `bad command name ${kw.text}` : 'expected end of command', kw.col);
+      throw at(
+        kw.kind === 'word' ? `bad command name ${kw.text}` : 'expected end of command',
+        kw.col,
+      );
     }
     this.pos += 1;
     const hasWhere = this.peek()?.kind === 'word' && this.peek()!.text === 'where';
@@ -213,10 +217,12 @@ class Parser {
       }
       this.pos += 1;
       const op = this.peek();
-      if (op?.kind !== '=' && op?.kind !== '~') throw at('expected end of command', op?.col ?? this.endCol());
+      if (op?.kind !== '=' && op?.kind !== '~')
+        throw at('expected end of command', op?.col ?? this.endCol());
       this.pos += 1;
       const v = this.peek();
-      if (v?.kind !== 'word' && v?.kind !== 'string') throw at('expected end of command', v?.col ?? this.endCol());
+      if (v?.kind !== 'word' && v?.kind !== 'string')
+        throw at('expected end of command', v?.col ?? this.endCol());
       this.pos += 1;
       if (op.kind === '=') {
         conds.push({ key: key.text, op: '=', value: v.text });
@@ -231,7 +237,11 @@ class Parser {
     return conds;
   }
 
-  private readArgs(menu: Menu, nested: boolean, allowWhere: boolean): { args: Arg[]; where: Cond[] } {
+  private readArgs(
+    menu: Menu,
+    nested: boolean,
+    allowWhere: boolean,
+  ): { args: Arg[]; where: Cond[] } {
     const args: Arg[] = [];
     let where: Cond[] = [];
     while (!this.atEnd(nested)) {
@@ -261,11 +271,16 @@ class Parser {
     return { args, where };
   }
 
-  private parseArgs(menu: Menu | 'resource' | 'identity', name: CommandName, nested: boolean): Command {
+  private parseArgs(
+    menu: Menu | 'resource' | 'identity',
+    name: CommandName,
+    nested: boolean,
+  ): Command {
     if (menu === 'resource' || menu === 'identity') {
       const { args } = this.readArgs('disk', nested, false);
       for (const a of args) {
-        if (a.name !== '' || a.value !== 'without-paging') throw at('expected end of command', a.col);
+        if (a.name !== '' || a.value !== 'without-paging')
+          throw at('expected end of command', a.col);
       }
       return { kind: menu };
     }
@@ -276,7 +291,11 @@ class Parser {
       case 'add':
         return buildAdd(args);
       case 'set':
-        return { kind: 'disk-set', target: onlyTarget(args, 1), args: diskArgs(args.slice(1), DISK_SET_KEYS) };
+        return {
+          kind: 'disk-set',
+          target: onlyTarget(args, 1),
+          args: diskArgs(args.slice(1), DISK_SET_KEYS),
+        };
       case 'remove':
         return { kind: 'remove', menu, target: onlyTarget(args, args.length) };
       case 'monitor-traffic':
@@ -288,7 +307,8 @@ class Parser {
 function buildPrint(menu: Menu, args: readonly Arg[], where: Cond[]): PrintCmd {
   const flags = new Set<string>();
   for (const a of args) {
-    const ok = a.name === '' && ['detail', 'terse', 'as-value', 'without-paging'].includes(a.value ?? '');
+    const ok =
+      a.name === '' && ['detail', 'terse', 'as-value', 'without-paging'].includes(a.value ?? '');
     if (!ok) throw at('expected end of command', a.col);
     flags.add(a.value!);
   }
@@ -310,7 +330,9 @@ function buildAdd(args: readonly Arg[]): Command {
   }
   const rest = args.filter((a) => a !== copy);
   const parsed = diskArgs(rest, new Set(Object.keys(DISK_SETTERS)));
-  return copyFrom ? { kind: 'disk-add', args: parsed, copyFrom } : { kind: 'disk-add', args: parsed };
+  return copyFrom
+    ? { kind: 'disk-add', args: parsed, copyFrom }
+    : { kind: 'disk-add', args: parsed };
 }
 
 function buildMonitor(args: readonly Arg[]): Command {
@@ -352,7 +374,7 @@ function diskArgs(args: readonly Arg[], allowed: ReadonlySet<string>): DiskArgs 
     seen.add(a.name);
     setter(out, a.value ?? '');
   }
-  return out as DiskArgs;
+  return out;
 }
 
 /** Parse one command line; throws CliSyntaxError with RouterOS's message on any error. */

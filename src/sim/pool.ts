@@ -144,9 +144,10 @@ async function gnuSparseCopy(src: string, dst: string): Promise<boolean> {
 
 function run(cmd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 120_000 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    );
+    execFile(cmd, args, { timeout: 120_000 }, (err, stdout) => {
+      if (err) reject(new Error(`${cmd} failed: ${err.message}`, { cause: err }));
+      else resolve(stdout);
+    });
   });
 }
 

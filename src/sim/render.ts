@@ -61,7 +61,11 @@ export function detailValue(value: PropValue): string {
 
 /** Terse quotes strings only when they need it; every other format is as in detail. */
 export function terseValue(value: PropValue): string {
-  return value.kind === 'str' ? (value.v === '' ? '""' : quoteIfNeeded(value.v)) : detailValue(value);
+  return value.kind === 'str'
+    ? value.v === ''
+      ? '""'
+      : quoteIfNeeded(value.v)
+    : detailValue(value);
 }
 
 /** The JSON text of a value in `:serialize to=json` output (numbers as six-decimal floats). */
@@ -109,7 +113,6 @@ export function wrapTokens(first: string, tokens: readonly string[], width: numb
     if (!fresh) {
       lines.push(line);
       line = indent;
-      fresh = true;
     }
     let rest = token;
     while (rest.length > room) {
@@ -141,7 +144,11 @@ function wrapHeader(header: string, width: number): string[] {
   return lines;
 }
 
-export function renderDetail(items: readonly RenderItem[], shape: MenuShape, width: number): string[] {
+export function renderDetail(
+  items: readonly RenderItem[],
+  shape: MenuShape,
+  width: number,
+): string[] {
   const lines = wrapHeader(shape.flagsHeader, width);
   for (const item of items) {
     const tokens = item.props.map((p) => `${p.key}=${detailValue(p.value)}`);
@@ -176,7 +183,10 @@ export function renderTable(
   });
   const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: readonly string[]): string =>
-    cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const lines = shape.flagsHeader ? [shape.flagsHeader] : [];
   lines.push(`Columns: ${columns.map((c) => c.toUpperCase()).join(', ')}`);
   lines.push(fmt(heads));

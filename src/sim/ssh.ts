@@ -96,7 +96,11 @@ export class SshFront {
     });
     conn.on('authentication', (ctx) => {
       const parsed = parseLoginName(ctx.username);
-      if (ctx.method !== 'publickey' || !this.o.users.includes(parsed.user) || this.o.faults.loginsRefused) {
+      if (
+        ctx.method !== 'publickey' ||
+        !this.o.users.includes(parsed.user) ||
+        this.o.faults.loginsRefused
+      ) {
         ctx.reject(['publickey']);
         return;
       }
@@ -129,7 +133,11 @@ export class SshFront {
     });
   }
 
-  private onSession(session: Session, login: { user: string; width: number }, drop: () => void): void {
+  private onSession(
+    session: Session,
+    login: { user: string; width: number },
+    drop: () => void,
+  ): void {
     let used = false;
     session.on('pty', (_accept, reject) => reject?.());
     session.on('shell', (_accept, reject) => reject());

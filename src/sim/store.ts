@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { DiskArgs } from './ast';
 import type { SimBackend } from './backend';
 import type { SimDisk, SimFileEntry, SimPool } from './model';
-import { PoolFiles, RosFailure } from './pool';
+import { RosFailure, type PoolFiles } from './pool';
 
 export interface StoreOptions {
   /** Where the disk table persists; absent = memory only. */
@@ -172,7 +172,10 @@ export class DiskStore {
     if (used + extra > this.opts.quotaBytes) throw new RosFailure('not enough space');
   }
 
-  private async applyOrFail(before: SimDisk | undefined, after: SimDisk | undefined): Promise<void> {
+  private async applyOrFail(
+    before: SimDisk | undefined,
+    after: SimDisk | undefined,
+  ): Promise<void> {
     try {
       await this.opts.backend.apply(before, after);
     } catch (err) {

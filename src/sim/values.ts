@@ -47,7 +47,7 @@ function str(key: keyof DiskArgs, check: (s: string) => boolean, name: string): 
   };
 }
 
-const printable = (s: string): boolean => !/[\x00-\x1f\x7f]/.test(s);
+const printable = (s: string): boolean => ![...s].some((c) => c < ' ' || c === '\x7f');
 
 /** Every disk property `add`/`set` accept, by CLI name. */
 export const DISK_SETTERS: Readonly<Record<string, Setter>> = {

@@ -14,8 +14,18 @@ import type { ConfigfsIo } from '../../src/sim/nvmet';
 type Kind = 'subsystem' | 'namespace' | 'port' | 'host';
 
 const ATTRS: Readonly<Record<Kind, Readonly<Record<string, string>>>> = {
-  subsystem: { attr_allow_any_host: '0\n', attr_version: '1.3\n', attr_serial: '0123456789abcdef\n' },
-  namespace: { device_path: '\n', enable: '0\n', buffered_io: '0\n', revalidate_size: '', device_nguid: '\n' },
+  subsystem: {
+    attr_allow_any_host: '0\n',
+    attr_version: '1.3\n',
+    attr_serial: '0123456789abcdef\n',
+  },
+  namespace: {
+    device_path: '\n',
+    enable: '0\n',
+    buffered_io: '0\n',
+    revalidate_size: '',
+    device_nguid: '\n',
+  },
   port: { addr_trtype: '\n', addr_adrfam: '\n', addr_traddr: '\n', addr_trsvcid: '\n' },
   host: {},
 };
@@ -56,7 +66,8 @@ export function createFakeConfigfs(root: string): FakeConfigfs {
     }
     return undefined;
   };
-  const isDir = async (p: string): Promise<boolean> => (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
+  const isDir = async (p: string): Promise<boolean> =>
+    (await fs.lstat(p).catch(() => undefined))?.isDirectory() ?? false;
   const read = async (p: string): Promise<string> => (await fs.readFile(p, 'utf8')).trim();
 
   const io: ConfigfsIo = {
@@ -69,7 +80,8 @@ export function createFakeConfigfs(root: string): FakeConfigfs {
       if (!(await isDir(path.dirname(p)))) throw err('ENOENT', 'mkdir', p);
       if (await fs.lstat(p).catch(() => undefined)) throw err('EEXIST', 'mkdir', p);
       await fs.mkdir(p);
-      for (const [name, value] of Object.entries(ATTRS[kind])) await fs.writeFile(path.join(p, name), value);
+      for (const [name, value] of Object.entries(ATTRS[kind]))
+        await fs.writeFile(path.join(p, name), value);
       for (const g of CHILD_GROUPS[kind]) await fs.mkdir(path.join(p, g));
       return undefined;
     }) as ConfigfsIo['mkdir'],
@@ -94,11 +106,19 @@ export function createFakeConfigfs(root: string): FakeConfigfs {
       if (!st?.isFile()) throw err(st ? 'EISDIR' : 'EACCES', 'open', p);
       const name = path.basename(p);
       const dir = path.dirname(p);
-      if (groupKind(dir) === 'port' && (await fs.readdir(path.join(dir, 'subsystems'))).length > 0) {
+      if (
+        groupKind(dir) === 'port' &&
+        (await fs.readdir(path.join(dir, 'subsystems'))).length > 0
+      ) {
         throw err('EACCES', 'write', p);
       }
-      if (name === 'device_path' && (await read(path.join(dir, 'enable'))) === '1') throw err('EBUSY', 'write', p);
-      if (name === 'enable' && value.trim() === '1' && (await read(path.join(dir, 'device_path'))) === '') {
+      if (name === 'device_path' && (await read(path.join(dir, 'enable'))) === '1')
+        throw err('EBUSY', 'write', p);
+      if (
+        name === 'enable' &&
+        value.trim() === '1' &&
+        (await read(path.join(dir, 'device_path'))) === ''
+      ) {
         throw err('EINVAL', 'write', p);
       }
       writes.push({ path: path.relative(root, p), value: String(value) });
@@ -109,7 +129,8 @@ export function createFakeConfigfs(root: string): FakeConfigfs {
       const hostLink = r.length === 4 && r[0] === 'subsystems' && r[2] === 'allowed_hosts';
       const portLink = r.length === 4 && r[0] === 'ports' && r[2] === 'subsystems';
       const want = hostLink ? ['hosts', r[3]] : portLink ? ['subsystems', r[3]] : undefined;
-      if (!want || path.relative(nvmet, target) !== path.join(...(want as string[]))) throw err('EPERM', 'symlink', p);
+      if (!want || path.relative(nvmet, target) !== path.join(...(want as string[])))
+        throw err('EPERM', 'symlink', p);
       if (!(await isDir(target))) throw err('ENOENT', 'symlink', p);
       if (portLink) {
         const port = path.join(nvmet, 'ports', r[1]!);
@@ -132,7 +153,8 @@ export function createFakeConfigfs(root: string): FakeConfigfs {
     io,
     writes,
     init: async () => {
-      for (const d of ['subsystems', 'ports', 'hosts']) await fs.mkdir(path.join(nvmet, d), { recursive: true });
+      for (const d of ['subsystems', 'ports', 'hosts'])
+        await fs.mkdir(path.join(nvmet, d), { recursive: true });
     },
   };
 }

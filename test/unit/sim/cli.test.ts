@@ -30,18 +30,29 @@ t.test('add creates a sparse image and a disk; print shows it in every form', as
   t.match(terse, /^ 1 t type=file slot=pvc-a slot-default="" /);
   t.equal(terse.split('\n').length, 1);
 
-  const json = JSON.parse(await h.text(':put [:serialize to=json [/disk print detail as-value where slot=pvc-a]]'));
+  const json = JSON.parse(
+    await h.text(':put [:serialize to=json [/disk print detail as-value where slot=pvc-a]]'),
+  );
   t.equal(json.length, 1);
   t.equal(json[0]['.id'], '*2');
   t.equal(json[0].size, 1610612736);
   t.equal(json[0]['nvme-tcp-export'], true);
-  t.match(await h.text(':put [:serialize to=json [/disk print as-value where slot=pvc-a]]'), /"size":1610612736\.000000/);
-  t.equal(await h.text(':put [:serialize to=json [/disk print detail as-value where slot=nope]]'), '[]');
+  t.match(
+    await h.text(':put [:serialize to=json [/disk print as-value where slot=pvc-a]]'),
+    /"size":1610612736\.000000/,
+  );
+  t.equal(
+    await h.text(':put [:serialize to=json [/disk print detail as-value where slot=nope]]'),
+    '[]',
+  );
 
   const table = await h.text('/disk print');
   t.match(table, /Columns: SLOT, TYPE/);
   t.equal(await h.text('/disk print as-value'), '', 'as-value at top level prints nothing');
-  t.match(await h.text(':put [/disk print as-value where slot=pvc-a]'), /^\.id=\*2;type=file;slot=pvc-a;/);
+  t.match(
+    await h.text(':put [/disk print as-value where slot=pvc-a]'),
+    /^\.id=\*2;type=file;slot=pvc-a;/,
+  );
 });
 
 t.test('where / find: =, ~ and and; the pool by mount-point', async (t) => {
@@ -50,9 +61,11 @@ t.test('where / find: =, ~ and and; the pool by mount-point', async (t) => {
   await h.run(add('pvc-b', '200M'));
   await h.run('/disk add type=file file-path=storage-pool/snap/s1.img file-size=1M slot=snap-1');
   const slots = async (where: string): Promise<string[]> =>
-    JSON.parse(await h.text(`:put [:serialize to=json [/disk print as-value where ${where}]]`)).map(
-      (d: { slot: string }) => d.slot,
-    );
+    (
+      JSON.parse(
+        await h.text(`:put [:serialize to=json [/disk print as-value where ${where}]]`),
+      ) as { slot: string }[]
+    ).map((d: { slot: string }) => d.slot);
   t.same(await slots('slot~"^pvc-"'), ['pvc-a', 'pvc-b']);
   t.same(await slots('slot~"^pvc-" and slot=pvc-b'), ['pvc-b']);
   t.same(await slots('nvme-tcp-export=no and type=file'), ['snap-1']);
@@ -74,34 +87,61 @@ t.test('set grows (never shrinks) and changes export properties', async (t) => {
   await h.run(add('pvc-a'));
   t.equal((await h.run('/disk set [find slot=pvc-a] file-size=20M')).result, 'ok');
   t.equal(statSync(path.join(h.dir, 'pool', 'k8s', 'pvc-a.img')).size, 20 * 1024 * 1024);
-  t.same((await h.run('/disk set pvc-a file-size=5M')).lines, ['failure: file-size can not be reduced']);
-  await h.run('/disk set [find slot=pvc-a] nvme-tcp-server-allow-host-name="nqn.2014-08.org.nvmexpress:uuid:1"');
-  t.match(await h.text('/disk print detail where slot=pvc-a', 4096), /allow-host-name="nqn.2014-08.org.nvmexpress:uuid:1"/);
-  t.same(await h.run('/disk set [find slot=nope] file-size=1G'), { lines: [], result: 'ok' }, 'empty find: silent no-op');
+  t.same((await h.run('/disk set pvc-a file-size=5M')).lines, [
+    'failure: file-size can not be reduced',
+  ]);
+  await h.run(
+    '/disk set [find slot=pvc-a] nvme-tcp-server-allow-host-name="nqn.2014-08.org.nvmexpress:uuid:1"',
+  );
+  t.match(
+    await h.text('/disk print detail where slot=pvc-a', 4096),
+    /allow-host-name="nqn.2014-08.org.nvmexpress:uuid:1"/,
+  );
+  t.same(
+    await h.run('/disk set [find slot=nope] file-size=1G'),
+    { lines: [], result: 'ok' },
+    'empty find: silent no-op',
+  );
   t.same((await h.run('/disk set nope file-size=1G')).lines, ['failure: no such item']);
   t.same((await h.run('/disk set *2 nvme-tcp-export=no')).result, 'ok', 'by internal id');
   t.match(await h.text('/disk print terse where slot=pvc-a'), /nvme-tcp-export=no/);
-  t.same((await h.run('/disk set storage-pool file-size=1G')).lines, ['failure: not allowed for this disk']);
+  t.same((await h.run('/disk set storage-pool file-size=1G')).lines, [
+    'failure: not allowed for this disk',
+  ]);
 });
 
 t.test('remove leaves the image; /file remove deletes it; in-use files are refused', async (t) => {
   const h = await cliHarness(t);
   await h.run(add('pvc-a'));
   const file = path.join(h.dir, 'pool', 'k8s', 'pvc-a.img');
-  t.same((await h.run('/file remove [find name="storage-pool/k8s/pvc-a.img"]')).lines, ['failure: file is in use']);
+  t.same((await h.run('/file remove [find name="storage-pool/k8s/pvc-a.img"]')).lines, [
+    'failure: file is in use',
+  ]);
   t.equal((await h.run('/disk remove [find slot=pvc-a]')).result, 'ok');
   t.ok(existsSync(file), 'image stays after /disk remove');
   t.equal(await h.text('/disk print terse where slot=pvc-a'), '');
-  t.same(await h.run('/disk remove [find slot=pvc-a]'), { lines: [], result: 'ok' }, 'remove of nothing is silent');
+  t.same(
+    await h.run('/disk remove [find slot=pvc-a]'),
+    { lines: [], result: 'ok' },
+    'remove of nothing is silent',
+  );
   t.same((await h.run('/disk remove pvc-a')).lines, ['failure: no such item']);
   const files = await h.text('/file print detail where name~"pvc-a"');
-  t.match(files, /^ 2 name="storage-pool\/k8s\/pvc-a.img" type=".img file" size=10.0MiB\n {3}last-modified=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  t.match(
+    files,
+    /^ 2 name="storage-pool\/k8s\/pvc-a.img" type=".img file" size=10.0MiB\n {3}last-modified=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+  );
   t.equal((await h.run('/file remove [find name="storage-pool/k8s/pvc-a.img"]')).result, 'ok');
   t.notOk(existsSync(file));
-  t.same((await h.run('/file remove "storage-pool/k8s/pvc-a.img"')).lines, ['failure: no such item']);
+  t.same((await h.run('/file remove "storage-pool/k8s/pvc-a.img"')).lines, [
+    'failure: no such item',
+  ]);
   t.same((await h.run('/file remove storage-pool')).lines, ['failure: can not remove disk']);
   t.equal((await h.run('/file remove storage-pool/k8s')).result, 'ok', 'an empty directory can go');
-  t.match(await h.text(':put [:serialize to=json [/file print as-value]]'), /^\[\{".id":"\*1","name":"storage-pool","type":"disk"/);
+  t.match(
+    await h.text(':put [:serialize to=json [/file print as-value]]'),
+    /^\[\{".id":"\*1","name":"storage-pool","type":"disk"/,
+  );
 });
 
 t.test('copy-from copies the data into an independent image', async (t) => {
@@ -119,18 +159,34 @@ t.test('copy-from copies the data into an independent image', async (t) => {
   t.equal(statSync(copy).size, 4 * 1024 * 1024);
   t.equal(readFileSync(copy).toString('utf8', 1024 * 1024, 1024 * 1024 + 16), 'hello from pvc-a');
   writeFileSync(src, Buffer.alloc(4 * 1024 * 1024));
-  t.equal(readFileSync(copy).toString('utf8', 1024 * 1024, 1024 * 1024 + 16), 'hello from pvc-a', 'independent');
+  t.equal(
+    readFileSync(copy).toString('utf8', 1024 * 1024, 1024 * 1024 + 16),
+    'hello from pvc-a',
+    'independent',
+  );
   const bigger = await h.run(
     '/disk add type=file copy-from=snap-1 file-path=storage-pool/k8s/pvc-b.img file-size=8M slot=pvc-b',
   );
   t.equal(bigger.result, 'ok');
-  t.equal(statSync(path.join(h.dir, 'pool', 'k8s', 'pvc-b.img')).size, 8 * 1024 * 1024, 'grown to file-size');
+  t.equal(
+    statSync(path.join(h.dir, 'pool', 'k8s', 'pvc-b.img')).size,
+    8 * 1024 * 1024,
+    'grown to file-size',
+  );
   t.same(
-    (await h.run('/disk add type=file copy-from=[find slot=missing] file-path=storage-pool/k8s/x.img slot=x')).lines,
+    (
+      await h.run(
+        '/disk add type=file copy-from=[find slot=missing] file-path=storage-pool/k8s/x.img slot=x',
+      )
+    ).lines,
     ['failure: no such item'],
   );
   t.same(
-    (await h.run('/disk add type=file copy-from=snap-1 file-path=storage-pool/k8s/y.img file-size=1M slot=y')).lines,
+    (
+      await h.run(
+        '/disk add type=file copy-from=snap-1 file-path=storage-pool/k8s/y.img file-size=1M slot=y',
+      )
+    ).lines,
     ['failure: file-size can not be reduced'],
   );
 });
@@ -149,23 +205,51 @@ t.test('add failures', async (t) => {
     'failure: file already exists',
   );
   t.equal(await fail(add('big', '65M')), 'failure: not enough space');
-  t.equal(await fail('/disk add type=file file-path=other-pool/x.img file-size=1M'), 'failure: invalid file-path');
-  t.equal(await fail('/disk add type=file file-path=storage-pool/../x.img file-size=1M'), 'failure: invalid file-path');
-  t.equal(await fail('/disk add type=file file-path=storage-pool file-size=1M'), 'failure: invalid file-path');
-  t.equal(await fail('/disk add file-path=storage-pool/x.img file-size=1M'), 'failure: type not specified');
-  t.equal(await fail('/disk add type=file file-size=1M slot=q'), 'failure: file-path not specified');
-  t.equal(await fail('/disk add type=file file-path=storage-pool/x.img slot=q'), 'failure: file-size not specified');
+  t.equal(
+    await fail('/disk add type=file file-path=other-pool/x.img file-size=1M'),
+    'failure: invalid file-path',
+  );
+  t.equal(
+    await fail('/disk add type=file file-path=storage-pool/../x.img file-size=1M'),
+    'failure: invalid file-path',
+  );
+  t.equal(
+    await fail('/disk add type=file file-path=storage-pool file-size=1M'),
+    'failure: invalid file-path',
+  );
+  t.equal(
+    await fail('/disk add file-path=storage-pool/x.img file-size=1M'),
+    'failure: type not specified',
+  );
+  t.equal(
+    await fail('/disk add type=file file-size=1M slot=q'),
+    'failure: file-path not specified',
+  );
+  t.equal(
+    await fail('/disk add type=file file-path=storage-pool/x.img slot=q'),
+    'failure: file-size not specified',
+  );
   t.equal(
     await fail('/disk add type=file file-path=storage-pool/x.img file-size=1M nvme-tcp-export=yes'),
     'failure: nvme-tcp-server-nqn not specified',
   );
   t.equal(
-    await fail(`/disk add type=file file-path=storage-pool/k8s/b.img file-size=1M slot=b nvme-tcp-export=yes nvme-tcp-server-nqn=${NQN}a`),
+    await fail(
+      `/disk add type=file file-path=storage-pool/k8s/b.img file-size=1M slot=b nvme-tcp-export=yes nvme-tcp-server-nqn=${NQN}a`,
+    ),
     'failure: nvme-tcp-server-nqn already in use',
   );
   t.notOk(existsSync(path.join(h.dir, 'pool', 'k8s', 'b.img')), 'nothing created by a failed add');
-  t.equal((await h.run('/disk add type=file file-path=/storage-pool/deep/er/c.img file-size=1M')).result, 'ok', 'leading slash, parents created');
-  t.match(await h.text('/disk print terse where slot=c'), /file-path=storage-pool\/deep\/er\/c\.img/, 'slot defaults to the file name');
+  t.equal(
+    (await h.run('/disk add type=file file-path=/storage-pool/deep/er/c.img file-size=1M')).result,
+    'ok',
+    'leading slash, parents created',
+  );
+  t.match(
+    await h.text('/disk print terse where slot=c'),
+    /file-path=storage-pool\/deep\/er\/c\.img/,
+    'slot defaults to the file name',
+  );
 });
 
 t.test('the error fixtures are what the CLI replies', async (t) => {
@@ -231,7 +315,9 @@ t.test('syntax errors, and nothing runs from a bad line', async (t) => {
 
 t.test('quoted values: escapes decode, and round-trip through print', async (t) => {
   const h = await cliHarness(t);
-  const r = await h.run('/disk add type=file file-path="storage-pool/k8s/odd name.img" file-size=1M slot="a\\"b\\\\c\\3F"');
+  const r = await h.run(
+    '/disk add type=file file-path="storage-pool/k8s/odd name.img" file-size=1M slot="a\\"b\\\\c\\3F"',
+  );
   t.equal(r.result, 'ok');
   const terse = await h.text('/disk print terse where slot="a\\"b\\\\c?"');
   t.match(terse, /slot="a\\"b\\\\c\\\?"/);
@@ -246,10 +332,15 @@ t.test(':serialize only from 7.13; monitor-traffic; system screens', async (t) =
   t.match(await old.text('/system resource print'), /version: 7\.12\.1 \(stable\)/);
   const h = await cliHarness(t);
   await h.run(add('pvc-a'));
-  t.match(await h.text('/disk monitor-traffic pvc-a once'), /^ {18}slot: pvc-a\n {14}read-ops: 0\n/);
+  t.match(
+    await h.text('/disk monitor-traffic pvc-a once'),
+    /^ {18}slot: pvc-a\n {14}read-ops: 0\n/,
+  );
   t.match(await h.text('/disk monitor-traffic [find slot=pvc-a] once'), /write-rate: 0bps$/);
   t.same((await h.run('/disk monitor-traffic nope once')).lines, ['failure: no such item']);
-  t.same((await h.run('/disk monitor-traffic [find slot=nope] once')).lines, ['failure: no such item']);
+  t.same((await h.run('/disk monitor-traffic [find slot=nope] once')).lines, [
+    'failure: no such item',
+  ]);
   t.equal((await h.run('/disk monitor-traffic pvc-a')).repeat, true, 'without once it streams');
   t.equal(await h.text('/system identity print'), '  name: rds-sim');
   t.match(await h.text('/system/resource/print'), /^ {19}uptime: 5s\n/);
@@ -263,7 +354,14 @@ t.test('state persists across a reload (an RDS reboot)', async (t) => {
   await h.run(add('pvc-b'));
   await h.run('/disk remove pvc-a');
   await h.store.load();
-  t.same(h.store.list().map((d) => [d.id, d.slot]), [[3, 'pvc-b']]);
+  t.same(
+    h.store.list().map((d) => [d.id, d.slot]),
+    [[3, 'pvc-b']],
+  );
   await h.run(add('pvc-c'));
-  t.same(h.store.list().map((d) => d.id), [3, 4], 'ids are never reused');
+  t.same(
+    h.store.list().map((d) => d.id),
+    [3, 4],
+    'ids are never reused',
+  );
 });

@@ -3,7 +3,13 @@
  * render tests compare against the files; RDS_SIM_WRITE_FIXTURES=1 rewrites them.
  */
 import * as path from 'node:path';
-import { DISK_MENU, DISK_TABLE_COLUMNS, diskItems, FILE_MENU, fileItems } from '../../../src/sim/model';
+import {
+  DISK_MENU,
+  DISK_TABLE_COLUMNS,
+  diskItems,
+  FILE_MENU,
+  fileItems,
+} from '../../../src/sim/model';
 import type { SimDisk, SimFileEntry, SimPool } from '../../../src/sim/model';
 import { renderDetail, renderJson, renderTable, renderTerse } from '../../../src/sim/render';
 import { identityScreen, resourceScreen, trafficScreen } from '../../../src/sim/screens';
@@ -62,15 +68,30 @@ export const POOL: SimPool = {
 const t0 = new Date(Date.UTC(2026, 10, 21, 23, 10, 5));
 const disk = (i: number): SimDisk => DISKS[i]!;
 export const FILES: SimFileEntry[] = [
-  { name: 'storage-pool', type: 'disk', size: 0, modified: new Date(Date.UTC(2026, 10, 2, 8, 0, 0)) },
-  { name: 'storage-pool/k8s', type: 'directory', size: 0, modified: new Date(Date.UTC(2026, 10, 21, 22, 58, 41)) },
+  {
+    name: 'storage-pool',
+    type: 'disk',
+    size: 0,
+    modified: new Date(Date.UTC(2026, 10, 2, 8, 0, 0)),
+  },
+  {
+    name: 'storage-pool/k8s',
+    type: 'directory',
+    size: 0,
+    modified: new Date(Date.UTC(2026, 10, 21, 22, 58, 41)),
+  },
   {
     name: 'storage-pool/k8s/orphan-11111111-2222-4333-8444-555555555555.img',
     type: 'file',
     size: ORPHAN,
     modified: new Date(Date.UTC(2026, 10, 20, 7, 3, 9)),
   },
-  ...[0, 1, 3].map((i) => ({ name: disk(i).filePath, type: 'file' as const, size: disk(i).fileSize, modified: t0 })),
+  ...[0, 1, 3].map((i) => ({
+    name: disk(i).filePath,
+    type: 'file' as const,
+    size: disk(i).fileSize,
+    modified: t0,
+  })),
   { name: 'storage-pool/k8s/snapshots', type: 'directory', size: 0, modified: t0 },
   { name: disk(2).filePath, type: 'file', size: disk(2).fileSize, modified: t0 },
 ];
@@ -107,7 +128,11 @@ export function expectedFixtures(): Record<string, string[]> {
       uptimeSeconds: 3 * 86400 + 4 * 3600 + 12 * 60 + 7,
       boardName: 'RDS2216',
     }),
-    'system-resource-print-7.12.txt': resourceScreen({ version: '7.12.1', uptimeSeconds: 45, boardName: 'RDS2216' }),
+    'system-resource-print-7.12.txt': resourceScreen({
+      version: '7.12.1',
+      uptimeSeconds: 45,
+      boardName: 'RDS2216',
+    }),
     'system-identity-print.txt': identityScreen('rds-sim'),
     'disk-monitor-traffic.txt': trafficScreen({
       slot: disk(0).slot,
@@ -135,8 +160,10 @@ export const ERROR_FIXTURES: Record<string, string> = {
   'failure-no-such-item.txt': '/disk remove nope',
   'failure-not-enough-space.txt':
     '/disk add type=file file-path=storage-pool/k8s/huge.img file-size=2T slot=huge',
-  'failure-slot-exists.txt': '/disk add type=file file-path=storage-pool/k8s/other.img file-size=1M slot=a',
-  'failure-file-exists.txt': '/disk add type=file file-path=storage-pool/k8s/a.img file-size=1M slot=other',
+  'failure-slot-exists.txt':
+    '/disk add type=file file-path=storage-pool/k8s/other.img file-size=1M slot=a',
+  'failure-file-exists.txt':
+    '/disk add type=file file-path=storage-pool/k8s/a.img file-size=1M slot=other',
   'failure-shrink.txt': '/disk set a file-size=1K',
   'error-bad-command-name.txt': '/disk prnt',
   'error-expected-end-of-command.txt': '/disk print detail foo',

@@ -40,8 +40,19 @@ export async function cliHarness(
   });
   await store.load();
   const run = (line: string, width = 80): Promise<CliReply> =>
-    runLine(line, { store, width, version: opts.version ?? '7.16', identity: 'rds-sim', uptimeSeconds: 5 });
-  return { dir, store, run, text: async (line, width) => (await run(line, width)).lines.join('\n') };
+    runLine(line, {
+      store,
+      width,
+      version: opts.version ?? '7.16',
+      identity: 'rds-sim',
+      uptimeSeconds: 5,
+    });
+  return {
+    dir,
+    store,
+    run,
+    text: async (line, width) => (await run(line, width)).lines.join('\n'),
+  };
 }
 
 export function generateKey(): { private: string; public: string } {

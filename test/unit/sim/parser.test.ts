@@ -27,8 +27,31 @@ t.test('tokenizer: words, operators, strings with escapes and columns', async (t
   t.equal(tokenize('"\\_\\n\\t\\41\\\\\\$\\?"')[0]!.text, ' \n\tA\\$?');
   t.equal(tokenize('"\\C3\\A9"')[0]!.text, 'é', 'hex escapes are bytes (UTF-8)');
   t.equal(tokenize('"a;b|c&d>e"')[0]!.text, 'a;b|c&d>e', 'metacharacters are fine inside quotes');
-  for (const bad of [';', '|', '&', '$', '`', '<', '>', '(', ')', '{', '}', '#', "'", '!', '\\', '\n', '\r', '\x00']) {
-    t.throws(() => tokenize(`/disk print ${bad}`), { message: 'syntax error (line 1 column 13)' }, JSON.stringify(bad));
+  for (const bad of [
+    ';',
+    '|',
+    '&',
+    '$',
+    '`',
+    '<',
+    '>',
+    '(',
+    ')',
+    '{',
+    '}',
+    '#',
+    "'",
+    '!',
+    '\\',
+    '\n',
+    '\r',
+    '\x00',
+  ]) {
+    t.throws(
+      () => tokenize(`/disk print ${bad}`),
+      { message: 'syntax error (line 1 column 13)' },
+      JSON.stringify(bad),
+    );
   }
   t.throws(() => tokenize('"abc'), { message: 'syntax error (line 1 column 1)' });
   t.throws(() => tokenize('"a\\zb"'), { message: 'syntax error (line 1 column 3)' });
@@ -45,7 +68,12 @@ t.test('parser: command shapes', async (t) => {
       { key: 'slot', op: '~', value: 'b', regex: /b/ },
     ],
   });
-  t.same(parseCommand('disk/print terse', opts), { kind: 'print', menu: 'disk', mode: 'terse', where: [] });
+  t.same(parseCommand('disk/print terse', opts), {
+    kind: 'print',
+    menu: 'disk',
+    mode: 'terse',
+    where: [],
+  });
   t.same(parseCommand('/disk remove [find where slot=a]', opts), {
     kind: 'remove',
     menu: 'disk',
@@ -74,15 +102,27 @@ t.test('parser: command shapes', async (t) => {
     kind: 'put',
     value: { kind: 'list', print: { kind: 'print', menu: 'file', mode: 'value', where: [] } },
   });
-  t.throws(() => parseCommand('/disk add type=file slot=', opts), { message: 'invalid value for argument slot' });
-  t.throws(() => parseCommand('/disk print where', opts), { message: 'expected end of command (line 1 column 18)' });
-  t.throws(() => parseCommand('/disk print where slot', opts), { message: 'expected end of command (line 1 column 23)' });
-  t.throws(() => parseCommand('/disk print where slot=', opts), { message: 'expected end of command (line 1 column 24)' });
-  t.throws(() => parseCommand(':put [:serialize to=json /disk]', opts), { message: 'expected end of command (line 1 column 26)' });
+  t.throws(() => parseCommand('/disk add type=file slot=', opts), {
+    message: 'invalid value for argument slot',
+  });
+  t.throws(() => parseCommand('/disk print where', opts), {
+    message: 'expected end of command (line 1 column 18)',
+  });
+  t.throws(() => parseCommand('/disk print where slot', opts), {
+    message: 'expected end of command (line 1 column 23)',
+  });
+  t.throws(() => parseCommand('/disk print where slot=', opts), {
+    message: 'expected end of command (line 1 column 24)',
+  });
+  t.throws(() => parseCommand(':put [:serialize to=json /disk]', opts), {
+    message: 'expected end of command (line 1 column 26)',
+  });
   t.throws(() => parseCommand(':put [:serialize to=json [/disk print as-value]', opts), {
     message: 'syntax error (line 1 column 6)',
   });
-  t.throws(() => parseCommand('/disk/print/x', opts), { message: 'expected end of command (line 1 column 12)' });
+  t.throws(() => parseCommand('/disk/print/x', opts), {
+    message: 'expected end of command (line 1 column 12)',
+  });
   t.throws(() => parseCommand('/disk monitor-traffic a once once', opts), {
     message: 'expected end of command (line 1 column 30)',
   });

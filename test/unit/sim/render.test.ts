@@ -1,7 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { formatRate, formatSize, formatUptime, groupDigits, quote, quoteIfNeeded } from '../../../src/sim/format';
+import {
+  formatRate,
+  formatSize,
+  formatUptime,
+  groupDigits,
+  quote,
+  quoteIfNeeded,
+} from '../../../src/sim/format';
 import { DISK_MENU, diskItems } from '../../../src/sim/model';
 import { jsonValue, renderDetail, renderKeyValues, wrapTokens } from '../../../src/sim/render';
 import { DISKS, expectedFixtures, FIXTURE_DIR, POOL } from './fixture-data';
@@ -50,10 +57,20 @@ t.test('value formats', async (t) => {
   t.equal(quote('é'), '"\\C3\\A9"');
   t.equal(quoteIfNeeded('storage-pool/k8s/x.img'), 'storage-pool/k8s/x.img');
   t.equal(quoteIfNeeded('has space'), '"has space"');
-  t.equal(jsonValue({ kind: 'str', v: '443' }), '443.000000', 'numeric-looking strings become floats');
+  t.equal(
+    jsonValue({ kind: 'str', v: '443' }),
+    '443.000000',
+    'numeric-looking strings become floats',
+  );
   t.equal(jsonValue({ kind: 'str', v: 'pvc-1' }), '"pvc-1"');
   t.equal(jsonValue({ kind: 'bool', v: false }), 'false');
-  t.same(renderKeyValues([['a', '1'], ['long-key', '2']]), ['         a: 1', '  long-key: 2']);
+  t.same(
+    renderKeyValues([
+      ['a', '1'],
+      ['long-key', '2'],
+    ]),
+    ['         a: 1', '  long-key: 2'],
+  );
 });
 
 t.test('wrapping keeps every line within the width and loses nothing', async (t) => {

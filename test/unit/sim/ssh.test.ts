@@ -18,7 +18,8 @@ async function sim(t: Teardown, opts: Partial<SimOptions> = {}): Promise<Running
   return s;
 }
 
-const run = (s: RunningSim, command: string, user = 'admin') => once(s.port, key.private, command, user);
+const run = (s: RunningSim, command: string, user = 'admin') =>
+  once(s.port, key.private, command, user);
 
 function closed(c: Client): Promise<void> {
   return new Promise((resolve) => c.once('close', () => resolve()));
@@ -36,7 +37,11 @@ t.test('exec runs one command; CRLF lines; host key fingerprint like OpenSSH', a
   });
   t.equal(seen, s.hostKeyFingerprint);
   t.match(s.hostKeyFingerprint, /^SHA256:[A-Za-z0-9+/]{43}$/);
-  t.same(await exec(c, '/system identity print'), { stdout: '  name: rds-sim\r\n', stderr: '', code: 0 });
+  t.same(await exec(c, '/system identity print'), {
+    stdout: '  name: rds-sim\r\n',
+    stderr: '',
+    code: 0,
+  });
   t.same(await exec(c, add('pvc-a')), { stdout: '', stderr: '', code: 0 });
   const detail = await exec(c, '/disk print detail where slot=pvc-a');
   t.match(detail.stdout, /^Flags: .*\r\n.*\r\n 1 t {2}type=file slot="pvc-a"/);
@@ -64,7 +69,10 @@ t.test('console width from the user name suffix', async (t) => {
     ['admin+t100w', 100],
   ] as const) {
     const out = (await run(s, cmd, user)).stdout.split('\r\n').filter((l) => l !== '');
-    t.ok(out.every((l) => l.length <= width), `${user}: lines <= ${width}`);
+    t.ok(
+      out.every((l) => l.length <= width),
+      `${user}: lines <= ${width}`,
+    );
     const entryLines = out.filter((l) => !l.startsWith('Flags:') && !/^[a-zA-Z]/.test(l)).length;
     if (width === 4096) t.equal(entryLines, 1, 'no wrapping at 4096');
     else t.ok(entryLines > 1, `${user}: wrapped`);
@@ -74,8 +82,16 @@ t.test('console width from the user name suffix', async (t) => {
 
 t.test('failures and errors: stdout with status 0 by default', async (t) => {
   const s = await sim(t);
-  t.same(await run(s, '/disk remove nope'), { stdout: 'failure: no such item\r\n', stderr: '', code: 0 });
-  t.same(await run(s, '/disk prnt'), { stdout: 'bad command name prnt (line 1 column 7)\r\n', stderr: '', code: 0 });
+  t.same(await run(s, '/disk remove nope'), {
+    stdout: 'failure: no such item\r\n',
+    stderr: '',
+    code: 0,
+  });
+  t.same(await run(s, '/disk prnt'), {
+    stdout: 'bad command name prnt (line 1 column 7)\r\n',
+    stderr: '',
+    code: 0,
+  });
   t.same(
     s.commandLog.map((e) => e.result),
     ['failure', 'syntax-error'],
@@ -84,14 +100,23 @@ t.test('failures and errors: stdout with status 0 by default', async (t) => {
 
 t.test('failures on stderr with a non-zero status when configured', async (t) => {
   const s = await sim(t, { errorStream: 'stderr', failureExitStatus: 1 });
-  t.same(await run(s, '/disk remove nope'), { stdout: '', stderr: 'failure: no such item\r\n', code: 1 });
+  t.same(await run(s, '/disk remove nope'), {
+    stdout: '',
+    stderr: 'failure: no such item\r\n',
+    code: 1,
+  });
   t.same((await run(s, '/system identity print')).code, 0);
 });
 
 t.test('shell metacharacters and unbalanced quotes never run anything', async (t) => {
   const s = await sim(t);
   await run(s, add('keep'));
-  for (const cmd of ['/disk remove keep; /disk print', '/disk remove "keep', '/disk remove keep | x', '/disk remove $(x)']) {
+  for (const cmd of [
+    '/disk remove keep; /disk print',
+    '/disk remove "keep',
+    '/disk remove keep | x',
+    '/disk remove $(x)',
+  ]) {
     const r = await run(s, cmd);
     t.match(r.stdout, /^syntax error \(line 1 column \d+\)\r\n$/, cmd);
   }
@@ -127,10 +152,19 @@ t.test('session cap: excess channels and logins are refused', async (t) => {
   s.faults.add({ match: 'hang-me', hang: true });
   const c = await connect(s.port, key.private);
   const hung = [exec(c, ':put hang-me'), exec(c, ':put hang-me')];
-  while (s.commandLog.filter((e) => e.result === 'hung').length < 2) await new Promise((r) => setTimeout(r, 10));
-  await t.rejects(exec(c, '/system identity print'), /open failure|failure/i, 'third channel refused');
+  while (s.commandLog.filter((e) => e.result === 'hung').length < 2)
+    await new Promise((r) => setTimeout(r, 10));
+  await t.rejects(
+    exec(c, '/system identity print'),
+    /open failure|failure/i,
+    'third channel refused',
+  );
   const c2 = await connect(s.port, key.private);
-  await t.rejects(connect(s.port, key.private), /authentication methods failed/i, 'third login refused');
+  await t.rejects(
+    connect(s.port, key.private),
+    /authentication methods failed/i,
+    'third login refused',
+  );
   c2.end();
   const gone = closed(c);
   c.end();
@@ -139,7 +173,10 @@ t.test('session cap: excess channels and logins are refused', async (t) => {
   // Slots free up again once the hung sessions are gone.
   let ok = false;
   for (let i = 0; i < 50 && !ok; i += 1) {
-    ok = await run(s, '/system identity print').then((r) => r.code === 0, () => false);
+    ok = await run(s, '/system identity print').then(
+      (r) => r.code === 0,
+      () => false,
+    );
     if (!ok) await new Promise((r) => setTimeout(r, 20));
   }
   t.ok(ok, 'a new session works after the others closed');
@@ -155,7 +192,11 @@ t.test('faults: latency, fail, nth, hang, drop', async (t) => {
 
   s.faults.add({ match: '^/disk add', fail: 'not enough space' });
   t.same((await run(s, add('a'))).stdout, 'failure: not enough space\r\n');
-  t.equal((await run(s, '/disk print terse where slot=a')).stdout, '', 'a failed command did not run');
+  t.equal(
+    (await run(s, '/disk print terse where slot=a')).stdout,
+    '',
+    'a failed command did not run',
+  );
   s.faults.clear();
 
   s.faults.add({ match: 'identity', nth: 2, fail: 'second' });
@@ -171,16 +212,25 @@ t.test('faults: latency, fail, nth, hang, drop', async (t) => {
   t.equal(r.code, undefined, 'no exit status');
   await gone;
   s.faults.clear();
-  t.match((await run(s, '/disk print terse where slot=pvc-dropped')).stdout, /slot=pvc-dropped/, 'the effect happened');
+  t.match(
+    (await run(s, '/disk print terse where slot=pvc-dropped')).stdout,
+    /slot=pvc-dropped/,
+    'the effect happened',
+  );
 
   s.faults.add({ match: 'pvc-hung', hang: true });
   const c2 = await connect(s.port, key.private);
   const pending = exec(c2, add('pvc-hung'));
-  while (!s.commandLog.some((e) => e.result === 'hung')) await new Promise((r) => setTimeout(r, 10));
+  while (!s.commandLog.some((e) => e.result === 'hung'))
+    await new Promise((r) => setTimeout(r, 10));
   c2.end();
   t.same((await pending).code, undefined, 'never answered');
   s.faults.clear();
-  t.equal((await run(s, '/disk print terse where slot=pvc-hung')).stdout, '', 'a hung command did not run');
+  t.equal(
+    (await run(s, '/disk print terse where slot=pvc-hung')).stdout,
+    '',
+    'a hung command did not run',
+  );
   t.same(
     s.commandLog.filter((e) => e.result === 'dropped' || e.result === 'hung').map((e) => e.result),
     ['dropped', 'hung'],
@@ -204,7 +254,10 @@ t.test('faults from the control file; restart fault', async (t) => {
   writeFileSync(file, '{}');
   let out = '';
   for (let i = 0; i < 50 && out === ''; i += 1) {
-    out = await run(s, '/disk print terse where slot=pvc-a').then((x) => x.stdout, () => '');
+    out = await run(s, '/disk print terse where slot=pvc-a').then(
+      (x) => x.stdout,
+      () => '',
+    );
   }
   t.match(out, /slot=pvc-a/, 'state survives the restart');
 });
