@@ -1,0 +1,323 @@
+/**
+ * The full AttachmentManager: the pure rules (src/domain/attachment) plus their effects.
+ * Per volume, transitions are serialised (the controller's per-volume lock covers RPCs;
+ * this also covers the timer, the reconciler and rebuilds). Effects are carried out in
+ * order: the RDS allow-list first (awaited; if it fails nothing is committed and the RPC
+ * fails with the port's error), then the new state is committed, then metrics and events
+ * (events are queued, never awaited).
+ */
+import {
+  nodesOf,
+  transition,
+  type AttachmentEvent,
+  type TransitionResult,
+  type VolumeState,
+  DEFAULT_GRACE_PERIOD_MS,
+} from '../../domain/attachment';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  NotFoundError,
+  CancelledError,
+} from '../../domain/errors';
+import type { NodeCache } from '../../kube/ports';
+import type { Logger } from '../../observability/logger';
+import type { ExportsPort } from '../../routeros/ports';
+import type { AttachmentManager, PublishRequest, UnpublishRequest } from '../attachments-port';
+import { recordMetric, type AttachmentMetrics, type VolumeEventSink } from './hooks';
+
+export interface AttachmentServiceDeps {
+  readonly exports: ExportsPort;
+  /** Kubernetes Nodes (deleted nodes never block; host NQNs for fencing). */
+  readonly nodes?: NodeCache;
+  readonly events?: VolumeEventSink;
+  readonly metrics?: AttachmentMetrics;
+  readonly now: () => number;
+  readonly logger: Logger;
+  readonly graceMs?: number;
+  /** Called after any change of state (e.g. to re-arm the migration deadline timer). */
+  readonly onChange?: () => void;
+}
+
+interface PublishedAs {
+  readonly accessMode: string;
+  readonly block: boolean;
+  readonly readonly: boolean;
+}
+
+export class AttachmentService implements AttachmentManager {
+  private readonly states = new Map<string, VolumeState>();
+  private readonly published = new Map<string, Map<string, PublishedAs>>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private gate: Promise<void> | undefined;
+  readonly graceMs: number;
+
+  constructor(private readonly d: AttachmentServiceDeps) {
+    this.graceMs = d.graceMs ?? DEFAULT_GRACE_PERIOD_MS;
+  }
+
+  publish(req: PublishRequest): Promise<Readonly<Record<string, string>>> {
+    return this.serial(req.volumeId, async () => {
+      await this.whenReady(req.signal);
+      const { volumeId, nodeId } = req;
+      this.d.events?.rememberPvc?.(volumeId, req.volume.pvc);
+      const ctx = { volumeId, nodeId };
+      const before = this.published.get(volumeId)?.get(nodeId);
+      const mine: PublishedAs = {
+        accessMode: req.accessMode,
+        block: req.block,
+        readonly: req.readonly,
+      };
+      const cur = this.states.get(volumeId);
+      if (before !== undefined && nodesOf(cur).includes(nodeId) && !sameAs(before, mine)) {
+        throw new AlreadyExistsError(
+          `volume ${volumeId} is already published to node ${nodeId} with a different capability or readonly flag`,
+          ctx,
+        );
+      }
+      const nodes = this.d.nodes;
+      const known = nodes?.synced === true;
+      if (known && nodes.get(nodeId) === undefined) {
+        throw new NotFoundError(`node ${nodeId} does not exist`, ctx);
+      }
+      const hostNqn = nodes?.get(nodeId)?.hostNqn;
+      const event: AttachmentEvent = {
+        kind: 'publish',
+        volumeId,
+        nodeId,
+        ...(hostNqn === undefined ? {} : { hostNqn }),
+        multiNode: req.accessMode === 'MULTI_NODE_MULTI_WRITER',
+        block: req.block,
+        migrationTimeoutMs: req.volume.migrationTimeoutSeconds * 1000,
+        fencing: req.volume.hostFencing,
+        graceMs: this.graceMs,
+        goneNodes: known ? nodesOf(cur).filter((n) => nodes.get(n) === undefined) : [],
+      };
+      const start = this.d.now();
+      const r = transition(cur, event, start);
+      await this.apply(r, 'attach', start, req.signal);
+      if (!r.outcome.ok) {
+        throw new FailedPreconditionError(r.outcome.message, {
+          ...ctx,
+          currentNodes: r.outcome.nodes,
+        });
+      }
+      const perNode = this.published.get(volumeId) ?? new Map<string, PublishedAs>();
+      if (!perNode.has(nodeId)) perNode.set(nodeId, mine);
+      this.published.set(volumeId, perNode);
+      return { readonly: String(req.readonly) };
+    });
+  }
+
+  unpublish(req: UnpublishRequest): Promise<void> {
+    return this.serial(req.volumeId, async () => {
+      await this.whenReady(req.signal);
+      const targets =
+        req.nodeId === undefined ? nodesOf(this.states.get(req.volumeId)) : [req.nodeId];
+      for (const nodeId of targets) {
+        const start = this.d.now();
+        const r = transition(
+          this.states.get(req.volumeId),
+          { kind: 'unpublish', volumeId: req.volumeId, nodeId },
+          start,
+        );
+        await this.apply(r, 'detach', start, req.signal);
+        this.published.get(req.volumeId)?.delete(nodeId);
+      }
+    });
+  }
+
+  /**
+   * Hold publishes and unpublishes until `ready` settles (the first rebuild from
+   * VolumeAttachments: deciding before it would ignore attachments made before a restart).
+   */
+  holdUntil(ready: Promise<unknown>): void {
+    const gate = ready.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.gate = gate;
+    void gate.then(() => {
+      if (this.gate === gate) this.gate = undefined;
+    });
+  }
+
+  /** CancelledError when the caller's signal fires (before or while held). */
+  private async whenReady(signal: AbortSignal): Promise<void> {
+    const cancelled = (): CancelledError =>
+      new CancelledError('cancelled while attachment state was being rebuilt');
+    if (signal.aborted) throw cancelled();
+    const gate = this.gate;
+    if (gate === undefined) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(cancelled());
+      signal.addEventListener('abort', onAbort, { once: true });
+      void gate.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  publishedNodes(volumeId: string): readonly string[] {
+    return nodesOf(this.states.get(volumeId)).sort();
+  }
+
+  volumeDeleted(volumeId: string): void {
+    this.states.delete(volumeId);
+    this.published.delete(volumeId);
+    this.changed();
+  }
+
+  /** Current state of every volume (for the reconciler and diagnostics). */
+  snapshot(): ReadonlyMap<string, VolumeState> {
+    return new Map(this.states);
+  }
+
+  /** Earliest deadline of an unfinished migration (epoch ms), or undefined. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const s of this.states.values()) {
+      const m = s.migration;
+      if (m === undefined || m.failedAt !== undefined) continue;
+      const due = m.startedAt + m.timeoutMs;
+      if (next === undefined || due < next) next = due;
+    }
+    return next;
+  }
+
+  /** Enforce migration windows and forget idle volumes. Returns how many timed out. */
+  async tick(): Promise<number> {
+    let timedOut = 0;
+    for (const volumeId of [...this.states.keys()]) {
+      await this.serial(volumeId, async () => {
+        const r = transition(
+          this.states.get(volumeId),
+          { kind: 'tick', volumeId, graceMs: this.graceMs },
+          this.d.now(),
+        );
+        if (r.effects.some((e) => e.kind === 'metric' && e.metric.name === 'migrationEnded'))
+          timedOut++;
+        await this.apply(r, undefined, 0);
+      });
+    }
+    return timedOut;
+  }
+
+  /** Clear the node's attachments (it was deleted from Kubernetes). Returns volumes touched. */
+  async nodeGone(nodeId: string): Promise<string[]> {
+    const touched: string[] = [];
+    for (const [volumeId, s] of [...this.states]) {
+      if (!nodesOf(s).includes(nodeId)) continue;
+      await this.serial(volumeId, async () => {
+        const r = transition(
+          this.states.get(volumeId),
+          { kind: 'nodeGone', volumeId, nodeId },
+          this.d.now(),
+        );
+        await this.apply(r, undefined, 0);
+        this.published.get(volumeId)?.delete(nodeId);
+        if (r.state !== this.states.get(volumeId) || !r.outcome.ok || !r.outcome.idempotent)
+          touched.push(volumeId);
+      });
+    }
+    return touched;
+  }
+
+  /**
+   * Install rebuilt state. A volume for which `keep(volumeId)` holds (an attach whose
+   * VolumeAttachment is not yet marked attached) keeps its current state; a rebuilt volume whose current migration has the same two nodes keeps the
+   * current migration (its exact start and failure).
+   */
+  replaceAll(rebuilt: ReadonlyMap<string, VolumeState>, keep: (volumeId: string) => boolean): void {
+    for (const volumeId of [...this.states.keys()]) {
+      if (!rebuilt.has(volumeId) && !keep(volumeId)) {
+        this.states.delete(volumeId);
+        this.published.delete(volumeId);
+      }
+    }
+    for (const [volumeId, next] of rebuilt) {
+      const cur = this.states.get(volumeId);
+      if (cur !== undefined && keep(volumeId)) continue;
+      const m = cur?.migration;
+      const same =
+        m !== undefined &&
+        next.migration?.source === m.source &&
+        next.migration.target === m.target;
+      this.states.set(volumeId, same ? { ...next, migration: m } : next);
+    }
+    this.changed();
+  }
+
+  private async apply(
+    r: TransitionResult,
+    op: 'attach' | 'detach' | undefined,
+    start: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    for (const e of r.effects) {
+      if (e.kind !== 'allowHosts') continue;
+      try {
+        await this.d.exports.setAllowedHosts(
+          e.volumeId,
+          e.hostNqns,
+          signal === undefined ? {} : { signal },
+        );
+      } catch (err) {
+        if (op !== undefined) {
+          const counter =
+            op === 'attach' ? this.d.metrics?.attachmentAttach : this.d.metrics?.attachmentDetach;
+          counter?.inc({ status: 'failure' });
+        }
+        this.d.logger.warn('RDS allow-list update failed; attachment state unchanged', {
+          volumeId: e.volumeId,
+          err,
+        });
+        throw err;
+      }
+    }
+    for (const e of r.effects) {
+      if (e.kind === 'persist') {
+        if (r.state === undefined) this.states.delete(e.volumeId);
+        else this.states.set(e.volumeId, r.state);
+      }
+    }
+    const tookMs = Math.max(0, this.d.now() - start);
+    if (op !== undefined && r.outcome.ok) {
+      this.d.metrics?.attachmentOperationDuration.observe({ operation: op }, tookMs / 1000);
+    }
+    for (const e of r.effects) {
+      if (e.kind === 'metric') recordMetric(this.d.metrics, e.metric);
+      if (e.kind === 'event') {
+        const message = e.timed === true ? `${e.message} in ${tookMs}ms` : e.message;
+        this.d.events?.post(e.volumeId, { type: e.type, reason: e.reason, message });
+        this.d.logger.info('attachment event', { volumeId: e.volumeId, reason: e.reason, message });
+      }
+    }
+    if (r.effects.some((e) => e.kind === 'persist')) this.changed();
+  }
+
+  private changed(): void {
+    let active = 0;
+    for (const s of this.states.values())
+      if (s.migration !== undefined && s.migration.failedAt === undefined) active++;
+    this.d.metrics?.migrationActive.set(active);
+    this.d.onChange?.();
+  }
+
+  /** Run `f` after every earlier operation on the same volume. */
+  private serial<T>(volumeId: string, f: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(volumeId) ?? Promise.resolve();
+    const run = prev.then(f, f);
+    const tail = run.catch(() => undefined);
+    this.chains.set(volumeId, tail);
+    void tail.then(() => {
+      if (this.chains.get(volumeId) === tail) this.chains.delete(volumeId);
+    });
+    return run;
+  }
+}
+
+function sameAs(a: PublishedAs, b: PublishedAs): boolean {
+  return a.accessMode === b.accessMode && a.block === b.block && a.readonly === b.readonly;
+}
