@@ -159,6 +159,7 @@ export class SshSession {
   /** Close the connection; pending and later calls fail with UnavailableError. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    const wasReady = this.state === 'ready';
     this.state = 'closed';
     clearTimeout(this.backoffTimer);
     clearInterval(this.livenessTimer);
@@ -170,6 +171,11 @@ export class SshSession {
     this.client = undefined;
     this.deps.metrics.connectionState(false);
     if (client === undefined) return;
+    if (!wasReady) {
+      // Mid-handshake: nothing to end politely, and ssh2 may never emit 'close'.
+      client.destroy();
+      return;
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         client.destroy();
