@@ -5,9 +5,16 @@
  */
 import type { BenchRow } from './types';
 import * as startup from './startup';
+import * as routeros from './routeros';
+import * as controller from './controller';
+import * as vm from './vm';
 
+/** Suites in order; `npm run bench -- <name>...` runs only the named ones. */
 const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
   startup,
+  routeros,
+  controller,
+  vm,
 };
 
 function format(v: number): string {
