@@ -8,6 +8,7 @@ import type { VmImage } from './image';
 import type { Accel, LinkEnd } from './qemu';
 
 interface ProbeVm {
+  bootMs: number;
   exec(script: string, opts: { timeoutMs: number }): Promise<{ exitCode: number }>;
   stop(): Promise<void>;
 }
@@ -18,8 +19,10 @@ type StartVm = (opts: {
   shares: [];
 }) => Promise<ProbeVm>;
 
-/** Boot-to-ready bound for the KVM probe: TCG boots in under 10 s here, working KVM faster. */
+/** Boot-to-ready bound for the KVM probe: TCG boots in 5-25 s here, working KVM in ~1-2 s. */
 const PROBE_TIMEOUT_MS = 20_000;
+/** KVM that boots slower than this is the "runs but crawls" failure mode: use TCG. */
+const PROBE_MAX_BOOT_MS = 8_000;
 
 /**
  * KVM when RDS_VM_ACCEL says so or when a short boot probe with KVM reached the guest's init
@@ -51,7 +54,7 @@ export async function detectAccel(
     const vm = await start({ image, accel: 'kvm', bootTimeoutMs: PROBE_TIMEOUT_MS, shares: [] });
     try {
       const res = await vm.exec('true', { timeoutMs: 10_000 });
-      if (res.exitCode === 0) accel = 'kvm';
+      if (res.exitCode === 0 && vm.bootMs < PROBE_MAX_BOOT_MS) accel = 'kvm';
     } finally {
       await vm.stop();
     }

@@ -1,4 +1,7 @@
 // Host-only checks of the VM test bed's pure parts: no QEMU needed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { createLink, detectAccel } from './accel';
 import { ENV, guestEnv, notInGuestReason } from './guest/env';
@@ -139,3 +142,45 @@ t.test('accelerator override and link ends', async (t) => {
   t.equal(b.localPort, a.remotePort);
   t.not(a.mac, b.mac);
 });
+
+function kvmUsable(): boolean {
+  try {
+    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test(
+  'KVM probe: fast boot picks kvm, slow or failed boot picks tcg; result cached',
+  { skip: kvmUsable() ? false : 'no usable /dev/kvm on this host' },
+  async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rdsvm-accel-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const img = (n: string): VmImage => ({
+      ...image,
+      dir: path.join(dir, n, 'k'),
+      kernelVersion: n,
+    });
+    fs.mkdirSync(path.join(dir, 'fast'));
+    fs.mkdirSync(path.join(dir, 'slow'));
+    let stops = 0;
+    const fake = (bootMs: number) => () =>
+      Promise.resolve({
+        bootMs,
+        exec: () => Promise.resolve({ exitCode: 0 }),
+        stop: () => {
+          stops++;
+          return Promise.resolve();
+        },
+      });
+    t.equal(await detectAccel(img('fast'), fake(1_000), {}), 'kvm');
+    const never = () => Promise.reject(new Error('must not probe again'));
+    t.equal(await detectAccel(img('fast'), never, {}), 'kvm', 'cached');
+    t.equal(await detectAccel(img('slow'), fake(30_000), {}), 'tcg', 'crawling KVM is refused');
+    t.equal(stops, 2, 'probe VMs are stopped');
+    fs.rmSync(path.join(dir, 'slow', 'accel.json'));
+    t.equal(await detectAccel(img('slow'), never, {}), 'tcg', 'failed boot means tcg');
+  },
+);

@@ -164,6 +164,41 @@ t.test('NodeStage ext4 1 GiB: driver vs nvme-cli script', { skip: skip ?? false 
     }
   }
 
+  // Where the difference comes from: starting a tool from this (large) process vs from sh.
+  const run = createProcessRunner();
+  const fromNode: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const s0 = performance.now();
+    await run(['true'], { timeoutMs: 60_000 });
+    fromNode.push(performance.now() - s0);
+  }
+  const shLoop = execFileSync(
+    'sh',
+    [
+      '-c',
+      `a=$(cut -d' ' -f1 /proc/uptime); for i in $(seq ${ROUNDS}); do true; /bin/true; done; b=$(cut -d' ' -f1 /proc/uptime); echo "$a $b"`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const [la, lb] = shLoop.trim().split(/\s+/).map(Number);
+  const fromSh = (((lb ?? 0) - (la ?? 0)) * 1000) / ROUNDS;
+  console.log(
+    benchLine({
+      name: 'spawn a tool: from node (runner)',
+      value: round1(median(fromNode)),
+      unit: 'ms',
+      note: `median of ${ROUNDS}`,
+    }),
+  );
+  console.log(
+    benchLine({
+      name: 'spawn a tool: from sh',
+      value: round1(fromSh),
+      unit: 'ms',
+      note: `mean of ${ROUNDS}`,
+    }),
+  );
+
   const rows: string[] = [];
   for (const part of PARTS) {
     const a = median(ours[part]!);
