@@ -15,12 +15,13 @@
  * - The RouterOS version is read once per connection and fixes the output form.
  */
 import { createHash } from 'node:crypto';
-import { Client, type ClientChannel } from 'ssh2';
+import { Client } from 'ssh2';
 import { type DomainError, UnavailableError, isDomainError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
 import type { Reply } from './classify';
 import { SYSTEM_IDENTITY, SYSTEM_RESOURCE } from './commands';
 import type { OutputForm } from './config';
+import { runOnChannel } from './channel';
 import { CallScope, FifoSemaphore } from './limits';
 import type { RouterOsMetrics } from './metrics';
 import { formForVersion, parseVersion } from './parse';
@@ -215,59 +216,8 @@ export class SshSession {
     });
   }
 
-  /** Run one command on a new channel; output is complete when the channel closes. */
   private channel(client: Client, text: string, signal: AbortSignal): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      let done = false;
-      let stream: ClientChannel | undefined;
-      const finish = (err: Error | undefined, reply?: Reply): void => {
-        if (done) return;
-        done = true;
-        signal.removeEventListener('abort', onAbort);
-        this.inflight.delete(fail);
-        if (reply !== undefined && err === undefined) resolve(reply);
-        else reject(err ?? new UnavailableError('the SSH channel closed without a reply'));
-      };
-      const fail = (e: DomainError): void => finish(e);
-      const onAbort = (): void => {
-        stream?.close();
-        finish(signal.reason as Error);
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.inflight.add(fail);
-      client.exec(text, (err, ch) => {
-        if (err !== undefined && err !== null) {
-          finish(new UnavailableError(`could not open an SSH channel: ${err.message}`));
-          return;
-        }
-        if (done) {
-          ch.close();
-          return;
-        }
-        stream = ch;
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
-        let code: number | null = null;
-        ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => errOut.push(d));
-        ch.on('exit', (c: unknown) => {
-          code = typeof c === 'number' ? c : null;
-        });
-        ch.on('close', () => {
-          // A lost connection closes its channels right after the client's 'close' event;
-          // deferring lets that event fail this call as UNAVAILABLE instead of resolving
-          // it with truncated output.
-          setImmediate(() =>
-            finish(undefined, {
-              stdout: Buffer.concat(out).toString('utf8'),
-              stderr: Buffer.concat(errOut).toString('utf8'),
-              code,
-            }),
-          );
-        });
-      });
-    });
+    return runOnChannel(client, text, signal, this.inflight);
   }
 
   private failInflight(err: DomainError): void {
@@ -298,6 +248,9 @@ export class SshSession {
         keepaliveInterval: 0,
         hostVerifier: (key: Buffer): boolean => this.verifyHostKey(key),
       });
+      // One small command and reply per exchange: without TCP_NODELAY, Nagle's algorithm
+      // and the peer's delayed ACK add 40-90 ms to every command.
+      client.setNoDelay(true);
     } catch (err) {
       // ssh2 throws synchronously on an unreadable key: no point retrying fast, but keep
       // the "never give up" contract (the key Secret may be fixed while we run).
