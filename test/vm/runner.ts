@@ -47,6 +47,8 @@ export interface ExecResult {
 }
 
 const live = new Map<number, ChildProcess>();
+/** Temp dirs of VMs not yet stopped; removed on process exit too. */
+const liveTmp = new Set<string>();
 const OWNER_TAG = `rdsvm-${process.pid}-`;
 let hooksInstalled = false;
 
@@ -73,10 +75,14 @@ export function leftoverVmPids(): number[] {
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', killAllVms);
+  const cleanup = (): void => {
+    killAllVms();
+    for (const dir of liveTmp) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
-      killAllVms();
+      cleanup();
       // Keep the default outcome (death by the signal) unless someone else handles it.
       if (process.listenerCount(sig) === 1) {
         process.removeListener(sig, handler);
@@ -121,6 +127,7 @@ export class Vm {
     this.name = opts.name ?? 'vm';
     this.accel = accel;
     this.tmp = tmp;
+    liveTmp.add(tmp);
     this.env = opts.env ?? {};
     this.onOutput = opts.onOutput;
     this.forwards = new Map(fwd.map((f) => [f.guestPort, f.hostPort]));
@@ -305,6 +312,7 @@ export class Vm {
       clearTimeout(timer);
     }
     fs.rmSync(this.tmp, { recursive: true, force: true });
+    liveTmp.delete(this.tmp);
   }
 }
 
