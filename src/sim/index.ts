@@ -2,6 +2,7 @@
  * rds-sim in-process API: start a RouterOS (RDS) simulator that speaks SSH on loopback.
  * Tests, `npm start` and the `rds-sim` bin all go through startSim.
  */
+import { generateSshKeyPair } from './keys';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -49,6 +50,8 @@ export interface SimOptions {
   errorStream?: 'stdout' | 'stderr';
   /** Exit status of a failed command (default 0: classify on the text, not the status). */
   failureExitStatus?: number;
+  /** How long a restart keeps refusing connections, like a device rebooting (default 0). */
+  rebootMs?: number;
 }
 
 export interface RunningSim {
@@ -86,7 +89,7 @@ export async function loadOrCreateHostKey(
     pem = await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const pair = utils.generateKeyPairSync('ed25519');
+    const pair = generateSshKeyPair('ed25519');
     pem = pair.private;
     await fs.writeFile(file, pem, { mode: 0o600, flag: 'wx' });
     await fs.writeFile(`${file}.pub`, `${pair.public}\n`, { mode: 0o644 });
@@ -143,8 +146,11 @@ export async function startSim(opts: SimOptions): Promise<RunningSim> {
 
   const restart = (): Promise<void> => {
     restarting ??= (async () => {
+      front.down = true;
       front.dropAll();
       await locked(() => store.load());
+      if (opts.rebootMs) await new Promise((r) => setTimeout(r, opts.rebootMs));
+      front.down = false;
       bootTime = Date.now();
       logger.info('simulator restarted');
     })().finally(() => {

@@ -3,10 +3,10 @@
  * `rds-sim`: run the RouterOS (RDS) simulator as a process. Exit 0 on SIGTERM/SIGINT after
  * a clean stop, 1 on a startup error, 2 on bad flags.
  */
+import { generateSshKeyPair } from './keys';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { utils } from 'ssh2';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../observability/logger';
 import { createFilesBackend, createNvmetBackend, startSim, type SimOptions } from './index';
 import { parseFileSize } from './values';
@@ -43,7 +43,7 @@ async function clientKeys(stateDir: string): Promise<{ keys: string[]; generated
   try {
     return { keys: [await fs.readFile(`${file}.pub`, 'utf8')], generated: file };
   } catch {
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'rds-sim client' });
+    const pair = generateSshKeyPair('ed25519', 'rds-sim client');
     await fs.writeFile(file, pair.private, { mode: 0o600 });
     await fs.writeFile(`${file}.pub`, `${pair.public}\n`);
     return { keys: [pair.public], generated: file };

@@ -51,15 +51,23 @@ export class SshFront {
   private readonly sockets = new Map<string, net.Socket>();
   private connections = 0;
   private sessions = 0;
+  /** While true (a reboot in progress) new TCP connections are cut at once. */
+  down = false;
 
   constructor(private readonly o: SshFrontOptions) {
     this.ssh = new Server({ hostKeys: [o.hostKey] }, (conn, info) => this.onConnection(conn, info));
     this.ssh.on('error', (err: Error) => o.logger.debug('ssh server error', { err }));
     this.tcp = net.createServer((sock) => {
+      if (this.down) {
+        sock.destroy();
+        return;
+      }
       const key = `${sock.remoteAddress}:${sock.remotePort}`;
       this.sockets.set(key, sock);
       sock.once('close', () => this.sockets.delete(key));
       sock.on('error', () => undefined);
+      // Small request/reply exchanges: without this, Nagle + delayed ACK add ~40-90 ms each.
+      sock.setNoDelay(true);
       this.ssh.injectSocket(sock);
     });
   }

@@ -1,8 +1,9 @@
 /** Shared test helpers: a temp store, a CLI runner, and an ssh2 client exec. */
+import { generateSshKeyPair } from '../../../src/sim/keys';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client, utils } from 'ssh2';
+import { Client } from 'ssh2';
 import { createFilesBackend } from '../../../src/sim/backend';
 import { runLine, type CliReply } from '../../../src/sim/cli';
 import { PoolFiles } from '../../../src/sim/pool';
@@ -56,7 +57,7 @@ export async function cliHarness(
 }
 
 export function generateKey(): { private: string; public: string } {
-  return utils.generateKeyPairSync('ed25519');
+  return generateSshKeyPair();
 }
 
 export interface ExecResult {

@@ -281,6 +281,14 @@ t.test('restart and a new process keep disks and the host key', async (t) => {
   t.ok(existsSync(path.join(stateDir, 'pool', 'k8s', 'pvc-a.img')));
 });
 
+t.test('a reboot refuses connections until it is over', async (t) => {
+  const s = await sim(t, { rebootMs: 300 });
+  const rebooting = s.restart();
+  await t.rejects(connect(s.port, key.private), 'refused while rebooting');
+  await rebooting;
+  t.equal((await run(s, '/system identity print')).code, 0, 'back after the reboot');
+});
+
 t.test('a temp state dir is removed on stop', async (t) => {
   const s = await startSim({ authorizedKeys: [key.public] });
   t.ok(existsSync(s.stateDir));
