@@ -65,7 +65,7 @@ export type CallPhase = 'queue' | 'connect' | 'channel';
 
 /**
  * One command's lifetime: aborts its signal when the timeout elapses (DeadlineExceeded, or
- * Unavailable if the call was still waiting for a connection) or when the caller aborts
+ * Unavailable if it never reached a channel while the connection was down) or when the caller aborts
  * (Cancelled). Always `dispose()` it.
  */
 export class CallScope {
@@ -77,7 +77,8 @@ export class CallScope {
     private readonly command: string,
     private readonly timeoutMs: number,
     private readonly external: AbortSignal | undefined,
-    private readonly notConnectedReason: () => string,
+    /** Why there is no connection, or undefined while connected. */
+    private readonly notConnectedReason: () => string | undefined,
   ) {
     this.timer = setTimeout(() => this.abort(this.timeoutError()), timeoutMs);
     if (external?.aborted === true) this.onExternal();
@@ -102,8 +103,11 @@ export class CallScope {
   };
 
   private timeoutError(): DomainError {
-    if (this.phase === 'connect') {
-      return new UnavailableError(`no connection to the RDS: ${this.notConnectedReason()}`, {
+    // Still queued or waiting while the connection is down: the device is unreachable,
+    // which callers treat differently from a slow command.
+    const down = this.phase === 'channel' ? undefined : this.notConnectedReason();
+    if (down !== undefined) {
+      return new UnavailableError(`no connection to the RDS: ${down}`, {
         command: this.command,
       });
     }

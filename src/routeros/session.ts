@@ -139,7 +139,7 @@ export class SshSession {
       cmd.name,
       o.timeoutMs ?? this.opts.commandTimeoutMs,
       o.signal,
-      () => this.lastError,
+      () => (this.state === 'ready' ? undefined : this.lastError),
     );
     let release: (() => void) | undefined;
     try {
@@ -282,7 +282,7 @@ export class SshSession {
       SYSTEM_RESOURCE.name,
       this.opts.commandTimeoutMs,
       undefined,
-      () => '',
+      () => undefined,
     );
     scope.phase = 'channel';
     try {
