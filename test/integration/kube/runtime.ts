@@ -9,7 +9,7 @@ import { nullLogger } from '../../../src/observability/logger';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics';
 import type { ExportsPort, VolumesPort } from '../../../src/routeros/ports';
 import { FakeKubeApiServer } from '../../fakes/kube-apiserver';
-import { FakeClock } from '../../fakes/kube-clock';
+import type { FakeClock } from '../../fakes/kube-clock';
 import { FakeExports } from '../../fakes/kube-exports';
 import { DRIVER } from './helpers';
 
