@@ -71,7 +71,11 @@ export function stageVolume(
     const t0 = ctx.now();
     const previous = await ctx.records.get(input.volumeId);
     await refuseOtherStaging(ctx, input, previous);
-    const attached = await attachVolume(ctx, input.context, signal);
+    // kubelet usually creates the staging directory; making sure overlaps with the connect.
+    const [attached] = await Promise.all([
+      attachVolume(ctx, input.context, signal),
+      fs.mkdir(input.stagingPath, { recursive: true }),
+    ]);
     const attachMs = since(ctx, t0);
     const record: StagingRecord = {
       version: 1,
@@ -85,7 +89,6 @@ export function stageVolume(
       device: attached.device,
     };
     await ctx.records.put(record);
-    await fs.mkdir(input.stagingPath, { recursive: true });
     const phase =
       input.access.kind === 'mount'
         ? await mountStaging(ctx, record, input.access, attached.device, signal)
@@ -161,8 +164,12 @@ export async function mountStaging(
   signal?: AbortSignal,
 ): Promise<MountPhase> {
   const at = record.stagingPath;
-  const current = { majorMinor: await ctx.mounter.deviceNumber(device), path: device };
-  const existing = mountAt(await ctx.mounter.mounts(), at);
+  const [majorMinor, mounts] = await Promise.all([
+    ctx.mounter.deviceNumber(device),
+    ctx.mounter.mounts(),
+  ]);
+  const current = { majorMinor, path: device };
+  const existing = mountAt(mounts, at);
   let repairing = false;
   if (existing) {
     const state = await ctx.mounter.pathState(at);
