@@ -75,6 +75,8 @@ export function fingerprintOf(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
 
+const TIMEOUTS_BEFORE_RECONNECT = 3;
+
 export class SshSession {
   private state: State = 'idle';
   private client: Client | undefined;
@@ -83,6 +85,7 @@ export class SshSession {
   private readonly inflight = new Set<(e: DomainError) => void>();
   private readonly reconnectListeners = new Set<() => void>();
   private attempt = 0;
+  private consecutiveTimeouts = 0;
   private everConnected = false;
   private lastError = 'not connected yet';
   private backoffTimer: NodeJS.Timeout | undefined;
@@ -148,13 +151,35 @@ export class SshSession {
       const client = await this.whenReady(scope.signal);
       scope.phase = 'channel';
       const text = typeof cmd.text === 'string' ? cmd.text : cmd.text(this.form);
-      const reply = await this.channel(client, text, scope.signal);
+      let reply: Reply;
+      try {
+        reply = await this.channel(client, text, scope.signal);
+      } catch (err) {
+        if (isDomainError(err) && err.code === 'deadline-exceeded') this.noteTimeout(client);
+        throw err;
+      }
+      this.consecutiveTimeouts = 0;
       this.lastActivity = Date.now();
       return reply;
     } finally {
       scope.dispose();
       release?.();
     }
+  }
+
+  /**
+   * Several commands in a row timing out on their channels is what a silently dead
+   * connection looks like under load (when the idle liveness probe cannot run): reconnect.
+   */
+  private noteTimeout(client: Client): void {
+    this.consecutiveTimeouts++;
+    if (this.consecutiveTimeouts < TIMEOUTS_BEFORE_RECONNECT || this.client !== client) return;
+    this.consecutiveTimeouts = 0;
+    this.lastError = `${TIMEOUTS_BEFORE_RECONNECT} commands in a row timed out`;
+    this.deps.logger.warn('RouterOS commands keep timing out; reconnecting', {
+      host: this.opts.host,
+    });
+    client.destroy();
   }
 
   /** Close the connection; pending and later calls fail with UnavailableError. */
@@ -306,6 +331,7 @@ export class SshSession {
     const reconnect = this.everConnected;
     this.everConnected = true;
     this.attempt = 0;
+    this.consecutiveTimeouts = 0;
     this.deps.metrics.connectionState(true);
     if (reconnect) this.deps.metrics.reconnect('success');
     this.deps.logger.info('RouterOS connection up', {
