@@ -33,7 +33,7 @@ import { constants } from 'node:fs';
 import { startSim, type RunningSim } from './sim';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+import { generateSshKeyPair } from './sim/keys';
 
 export interface RunningApp {
   readonly endpoint: string;
@@ -257,9 +257,7 @@ async function startEmbeddedSim(config: Config, logger: Logger): Promise<RdsTarg
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyFile = join(dir, 'client_ed25519_key');
   if (!existsSync(keyFile)) {
-    const pair = sshUtils.generateKeyPairSync('ed25519', {
-      comment: 'rds-csi embedded sim client',
-    });
+    const pair = generateSshKeyPair('ed25519', 'rds-csi embedded sim client');
     writeFileSync(keyFile, pair.private, { mode: 0o600 });
     writeFileSync(`${keyFile}.pub`, `${pair.public}\n`, { mode: 0o644 });
   }

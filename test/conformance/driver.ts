@@ -4,11 +4,11 @@
  * interfaces (this host has no NVMe; the real-kernel node cases run in the VM suite).
  * `mutate` swaps handlers to prove that cases catch wrong behaviour.
  */
+import { generateSshKeyPair } from '../../src/sim/keys';
 import type * as grpc from '@grpc/grpc-js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
 import { SimpleAttachments } from '../../src/controller/simple-attachments';
 import { controllerHandlers } from '../../src/csi/controller';
 import { RpcWrapper } from '../../src/csi/handler';
@@ -45,7 +45,7 @@ export async function startConformanceDriver(
   const targetRoot = join(kubelet, 'pods');
   mkdirSync(stagingRoot, { recursive: true });
   mkdirSync(targetRoot, { recursive: true });
-  const key = utils.generateKeyPairSync('ed25519');
+  const key = generateSshKeyPair();
   const sim = await startSim({ authorizedKeys: [key.public], stateDir: join(root, 'sim') });
   const rds = createRouterOsPorts(
     {

@@ -1,11 +1,11 @@
+import { generateSshKeyPair } from '../../../src/sim/keys';
 import t from 'tap';
 import * as net from 'node:net';
-import { utils } from 'ssh2';
 import { rdsChecks, type RdsCheckOptions } from '../../../src/doctor/rds-checks';
 import { startSim } from '../../../src/sim';
 
-const client = utils.generateKeyPairSync('ed25519');
-const stranger = utils.generateKeyPairSync('ed25519');
+const client = generateSshKeyPair();
+const stranger = generateSshKeyPair();
 
 async function sim(t: { teardown(fn: () => Promise<void>): void }, version?: string) {
   const s = await startSim({ authorizedKeys: [client.public], ...(version ? { version } : {}) });
