@@ -48,6 +48,19 @@ t.test('a hung command times out, its channel is closed, the connection stays', 
   t.equal(h.sim.commandLog.filter((e) => e.result === 'hung').length, 1);
 });
 
+t.test('three channel timeouts in a row: the connection is replaced', async (t) => {
+  const h = await harness(t, { ros: { livenessIntervalMs: 0 } });
+  let reconnects = 0;
+  h.ros.health.onReconnect(() => reconnects++);
+  await h.ros.health.ping();
+  h.sim.faults.add({ match: 'identity', hang: true, times: 3 });
+  for (let i = 0; i < 3; i++) {
+    await t.rejects(h.ros.health.ping({ timeoutMs: 200 }), DeadlineExceededError);
+  }
+  t.ok(await until(() => reconnects === 1), 'reconnected');
+  await h.ros.health.ping();
+});
+
 t.test('the caller can cancel a command', async (t) => {
   const h = await harness(t);
   await h.ros.health.ping();
