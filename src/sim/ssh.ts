@@ -198,8 +198,13 @@ export class SshFront {
     entry(r.result, text);
     if (r.repeat) {
       ch.write(text);
-      const timer = setInterval(() => ch.write(text), 1000);
-      ch.on('close', () => clearInterval(timer));
+      // Repeats until the channel goes away, whichever way it goes (close, EOF, dropped TCP).
+      const timer = setInterval(() => {
+        if (ch.writable && !ch.destroyed) ch.write(text);
+        else clearInterval(timer);
+      }, 1000);
+      timer.unref();
+      ch.once('close', () => clearInterval(timer));
       return;
     }
     this.reply(ch, r);

@@ -281,6 +281,29 @@ t.test('restart and a new process keep disks and the host key', async (t) => {
   t.ok(existsSync(path.join(stateDir, 'pool', 'k8s', 'pvc-a.img')));
 });
 
+t.test('monitor-traffic without once repeats its screen until the client closes', async (t) => {
+  const s = await sim(t);
+  await run(s, add('pvc-a'));
+  const c = await connect(s.port, key.private);
+  const screens = await new Promise<number>((resolve, reject) => {
+    c.exec('/disk monitor-traffic pvc-a', (err, stream) => {
+      if (err) return reject(err);
+      let text = '';
+      stream.on('data', (d: Buffer) => {
+        text += d.toString();
+        const n = text.split('slot: pvc-a').length - 1;
+        if (n >= 2) {
+          stream.close();
+          resolve(n);
+        }
+      });
+    });
+  });
+  t.ok(screens >= 2, 'the screen came twice');
+  t.equal((await exec(c, '/system identity print')).code, 0, 'the connection is still fine');
+  c.end();
+});
+
 t.test('a reboot refuses connections until it is over', async (t) => {
   const s = await sim(t, { rebootMs: 300 });
   const rebooting = s.restart();
