@@ -2,14 +2,11 @@
  * The Linux Mounter: mount(8)/umount(8), blkid, mkfs, fsck and the grow tools through one
  * argv runner with per-tool timeouts; mount state from <procRoot>/self/mountinfo.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { DeadlineExceededError, FailedPreconditionError, InternalError } from '../domain/errors';
 import { FILESYSTEMS } from './filesystems';
-import { parseMountinfo } from './mountinfo';
-import type { CallOptions, FsStats, Mounter, PathState, ProbeResult } from './ports';
+import type { CallOptions, Mounter, ProbeResult } from './ports';
+import { kernelQueries, readHead } from './queries';
 import { type CommandRunner, type RunResult, firstLine } from './runner';
-import { SUPERBLOCK_BYTES, extSize, xfsSize } from './superblock';
 
 /** Per-tool timeouts in ms. mkfs and fsck of large volumes are slow; mounts are not. */
 export interface MounterTimeouts {
@@ -161,9 +158,6 @@ export function createLinuxMounter(opts: LinuxMounterOptions): Mounter {
         );
       }
     },
-    async mounts() {
-      return parseMountinfo(await fs.readFile(path.join(procRoot, 'self', 'mountinfo'), 'utf8'));
-    },
     async grow(device, mountPoint, fsType) {
       await exec(
         FILESYSTEMS[fsType].grow(device, mountPoint),
@@ -171,59 +165,6 @@ export function createLinuxMounter(opts: LinuxMounterOptions): Mounter {
         `growing ${fsType} on ${mountPoint}`,
       );
     },
-    async filesystemSize(device, fsType) {
-      const head = await readHead(device);
-      if (typeof head === 'string') return undefined;
-      return fsType === 'xfs' ? xfsSize(head) : extSize(head);
-    },
-    async statfs(p): Promise<FsStats> {
-      const s = await fs.statfs(p);
-      return {
-        totalBytes: s.blocks * s.bsize,
-        availableBytes: s.bavail * s.bsize,
-        usedBytes: (s.blocks - s.bfree) * s.bsize,
-        totalInodes: s.files,
-        freeInodes: s.ffree,
-        usedInodes: s.files - s.ffree,
-      };
-    },
-    async deviceNumber(devicePath) {
-      try {
-        const st = await fs.stat(devicePath);
-        if (!st.isBlockDevice()) return undefined;
-        return `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
-      } catch {
-        return undefined;
-      }
-    },
-    async pathState(p): Promise<PathState> {
-      try {
-        await fs.stat(p);
-        return 'ok';
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return 'missing';
-        if (code === 'ESTALE' || code === 'EIO' || code === 'ENOTCONN') return 'stale';
-        throw err;
-      }
-    },
+    ...kernelQueries(procRoot),
   };
-}
-
-/** The first 4 KiB of a device, or why it could not be read (an ambiguous probe). */
-async function readHead(device: string): Promise<Buffer | string> {
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(device, 'r');
-    const st = await fh.stat();
-    if (!st.isBlockDevice()) return `${device} is not a block device`;
-    const buf = Buffer.alloc(SUPERBLOCK_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    if (bytesRead < buf.length) return `${device} returned ${bytesRead} bytes (size 0?)`;
-    return buf;
-  } catch (err) {
-    return `${device} could not be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
-  } finally {
-    await fh?.close();
-  }
 }
