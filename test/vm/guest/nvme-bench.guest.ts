@@ -14,6 +14,7 @@ import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { createNvmeCliFabrics } from '../../../src/nvme/nvmecli';
 import { buildConnectOptions } from '../../../src/nvme/options';
 import type { AttachTarget, Fabrics } from '../../../src/nvme/ports';
+import { benchLine } from '../protocol';
 import { guestEnv, notInGuestReason } from './env';
 import { createTarget, loopDevice, removeTarget } from './nvmet';
 
@@ -190,6 +191,24 @@ t.test(
       );
     }
     for (const l of lines) console.log(`# ${l}`);
+    // rows for `npm run bench` (test/bench/vm.ts collects @@BENCH lines)
+    for (const r of rows) {
+      for (const [what, st] of [
+        ['attach', r.attach],
+        ['detach', r.detach],
+      ] as const) {
+        console.log(benchLine({ name: `nvme ${what} p50: ${r.name}`, value: st.p50, unit: 'ms' }));
+        console.log(benchLine({ name: `nvme ${what} p90: ${r.name}`, value: st.p90, unit: 'ms' }));
+      }
+    }
+    const rowRatio = (name: string, a: number | undefined, b: number | undefined) => {
+      if (a !== undefined && b !== undefined)
+        console.log(benchLine({ name, value: a / b, unit: 'x' }));
+    };
+    rowRatio('nvme attach p50 addon/nvme-cli', native?.attach.p50, cli?.attach.p50);
+    rowRatio('nvme detach p50 addon/nvme-cli', native?.detach.p50, cli?.detach.p50);
+    rowRatio('nvme attach p50 addon/raw', native?.attach.p50, floor?.attach.p50);
+    rowRatio('nvme detach p50 addon/raw', native?.detach.p50, floor?.detach.p50);
     for (const r of rows) t.equal(r.n, RUNS, `${r.name}: ${RUNS} measured runs`);
   },
 );
