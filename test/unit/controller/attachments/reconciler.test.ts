@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Reconciler } from '../../../../src/controller/attachments';
+import { Reconciler, createAttachmentManager } from '../../../../src/controller/attachments';
 import { nullLogger } from '../../../../src/observability/logger';
 import { metric, nqn, req, setup } from './setup';
 
@@ -88,4 +88,33 @@ t.test('triggers during a pass coalesce into one more pass', async (t) => {
   await settle();
   t.equal(rec.passes, 2);
   t.equal(rec.last?.reason, 'three');
+});
+
+t.test('without Kubernetes: RDS reconnect triggers a pass; start and stop are clean', async (t) => {
+  const s = setup();
+  let reconnect: () => void = () => undefined;
+  let unsubscribed = false;
+  const rt = createAttachmentManager({
+    driverName: 'rds-csi.dev',
+    exports: s.exports,
+    health: {
+      onReconnect: (cb) => {
+        reconnect = cb;
+        return () => (unsubscribed = true);
+      },
+    },
+    metrics: s.metrics,
+    logger: nullLogger(),
+    now: s.clock.now,
+    timers: s.clock.timerApi,
+  });
+  await rt.start();
+  t.equal(rt.reconciler.last?.reason, 'start');
+  await rt.manager.publish(req('v1', 'a'));
+  reconnect();
+  await settle();
+  t.equal(rt.reconciler.last?.reason, 'rds-reconnect');
+  await rt.stop();
+  t.equal(unsubscribed, true);
+  t.equal(s.clock.pending, 0, 'no timers left');
 });
