@@ -18,7 +18,8 @@ import { nodeHandlers } from '../../src/csi/node';
 import { loadCsi } from '../../src/csi/proto/load';
 import { CsiServer } from '../../src/csi/server';
 import { nullLogger } from '../../src/observability/logger';
-import { createRouterOsPorts } from '../../src/routeros';
+import { createRouterOsPorts, routerOsMetrics } from '../../src/routeros';
+import type { Metrics } from '../../src/observability/metrics';
 import { startSim } from '../../src/sim';
 import { FakeFabrics } from '../fakes/fabrics';
 import { FakeMounter } from '../fakes/mounter';
@@ -37,7 +38,7 @@ export interface ConformanceDriver {
 }
 
 export async function startConformanceDriver(
-  opts: { mutate?: Mutation; accessType?: 'mount' | 'block' } = {},
+  opts: { mutate?: Mutation; accessType?: 'mount' | 'block'; metrics?: Metrics } = {},
 ): Promise<ConformanceDriver> {
   const root = mkdtempSync(join(tmpdir(), 'rds-conformance-'));
   const kubelet = join(root, 'kubelet');
@@ -56,14 +57,18 @@ export async function startConformanceDriver(
       hostKeyFingerprint: sim.hostKeyFingerprint,
       poolBasePath: 'storage-pool/k8s',
     },
-    { logger: nullLogger() },
+    { logger: nullLogger(), ...(opts.metrics ? { metrics: routerOsMetrics(opts.metrics) } : {}) },
   );
   const fabrics = new FakeFabrics();
   const mounter = new FakeMounter(
     (d) => fabrics.devices().includes(d),
     (d) => [...fabrics.conns.values()].find((c) => c.device === d)?.sizeBytes ?? 0,
   );
-  const rpc = new RpcWrapper({ logger: nullLogger(), locks: new KeyedLocks() });
+  const rpc = new RpcWrapper({
+    logger: nullLogger(),
+    locks: new KeyedLocks(),
+    ...(opts.metrics ? { rpcDuration: opts.metrics.rpcDuration } : {}),
+  });
   const mutate = opts.mutate ?? ((_s, _m, impl) => impl);
   const apply = (
     service: 'Identity' | 'Controller' | 'Node',
@@ -133,6 +138,7 @@ export async function startConformanceDriver(
           hostid: '00000000-0000-4000-8000-000000000001',
         },
         timing: { probeDelayMs: 1, unmountDelayMs: 1, pollMs: 1 },
+        ...(opts.metrics ? { metrics: opts.metrics } : {}),
       }),
     ),
   );
