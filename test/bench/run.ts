@@ -15,6 +15,7 @@ const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
   routeros,
   controller,
   vm,
+  'vm-node': vm.node,
 };
 
 function format(v: number): string {

@@ -15,8 +15,17 @@ import { SINGLE, startTopology } from '../vm/topology';
 
 export const DEFAULT_GUEST_BENCH = 'dist/test/vm/guest/nvme-bench.guest.js';
 
-export async function run(): Promise<BenchRow[]> {
-  const file = path.resolve(projectRoot(), process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH);
+export const NODE_GUEST_BENCH = 'dist/test/vm/guest/node-bench.guest.js';
+
+export function run(): Promise<BenchRow[]> {
+  return runGuestBench(process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH);
+}
+
+/** NodeStage/NodeUnstage broken down, against the same steps done by an nvme-cli script. */
+export const node = { run: (): Promise<BenchRow[]> => runGuestBench(NODE_GUEST_BENCH) };
+
+export async function runGuestBench(relativeFile: string): Promise<BenchRow[]> {
+  const file = path.resolve(projectRoot(), relativeFile);
   const reason =
     vmSuiteSkipReason() ?? (fs.existsSync(file) ? null : `no guest bench file ${file}`);
   if (reason !== null) {
