@@ -271,7 +271,7 @@ t.test('real-kernel scenarios: outage, restart, fencing', { skip: skip ?? false 
     t.equal(sha(payload), payloadSum, 'data from before the outage intact');
     const up = await volumeStats(ctx, { volumeId: vol.id, volumePath: vol.target });
     t.equal(up.condition.abnormal, false, `stats normal again: ${up.condition.message}`);
-    // Uncached read back of the whole device region the filesystem used: no I/O errors.
+    // Read the payload from the device again, not from the page cache.
     execFileSync('sh', ['-c', `echo 3 > /proc/sys/vm/drop_caches`]);
     t.equal(sha(payload), payloadSum, 'data intact read from the device (caches dropped)');
     t.comment(`outage step: ${elapsed(started)}`);
@@ -281,14 +281,16 @@ t.test('real-kernel scenarios: outage, restart, fencing', { skip: skip ?? false 
     const started = Date.now();
     // A managed controller no staged volume accounts for (a crash between connect and stage).
     const orphan = bed.export('orphan', 64);
-    await ctx.fabrics.attach({
-      nqn: orphan.nqn,
-      traddr: '127.0.0.1',
-      trsvcid: 4420,
-      hostnqn: host.hostnqn,
-      hostid: host.hostid,
-      tuning: TUNING,
-    });
+    const attachOrphan = () =>
+      ctx.fabrics.attach({
+        nqn: orphan.nqn,
+        traddr: '127.0.0.1',
+        trsvcid: 4420,
+        hostnqn: host.hostnqn,
+        hostid: host.hostid,
+        tuning: TUNING,
+      });
+    await attachOrphan();
     const before = controllersOf(vol.nqn);
 
     const restarted = bed.node();
@@ -298,6 +300,19 @@ t.test('real-kernel scenarios: outage, restart, fencing', { skip: skip ?? false 
       [vol.nqn],
       'the record store (same dir) lists the staged volume',
     );
+    // Records lost as well: the sweep sees the staged volume as an orphan too, and the
+    // detach policy still refuses to pull a mounted device away.
+    const blind = await cleanupOrphans(restarted.fabrics, { stagedNqns: [], disconnect: true });
+    t.same(
+      blind.failed.map((f) => f.nqn),
+      [vol.nqn],
+      `the mounted volume is refused: ${blind.failed[0]?.reason ?? 'not refused'}`,
+    );
+    t.same(controllersOf(vol.nqn), before, 'the mounted volume is still connected');
+    t.same(blind.disconnected, [orphan.nqn], 'the unused orphan is disconnected');
+    t.same(controllersOf(orphan.nqn), [], 'orphan controller gone from the kernel');
+    await attachOrphan();
+
     const report = await cleanupOrphans(restarted.fabrics, {
       stagedNqns: records.map((r) => r.context.nqn),
       disconnect: true,
@@ -306,7 +321,7 @@ t.test('real-kernel scenarios: outage, restart, fencing', { skip: skip ?? false 
     t.same(report.failed, [], 'no detach failed');
     t.same(controllersOf(orphan.nqn), [], 'orphan controller gone from the kernel');
     t.same(controllersOf(vol.nqn), before, 'the staged volume keeps its controller');
-    t.same(await states(restarted.fabrics, vol.nqn), ['live']);
+    t.same(await states(restarted.fabrics, vol.nqn), ['live'], 'still live');
 
     const stats = await volumeStats(restarted, { volumeId: vol.id, volumePath: vol.target });
     t.equal(
