@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchRow } from './types';
 import { projectRoot } from '../vm/host-tools';
+import { buildRawConnect } from './native/build-raw-connect';
 import { ensureImage } from '../vm/image';
 import { parseBenchRows } from '../vm/protocol';
 import { vmSuiteSkipReason } from '../vm/suite-util';
@@ -31,6 +32,14 @@ export async function runGuestBench(relativeFile: string): Promise<BenchRow[]> {
   if (reason !== null) {
     process.stderr.write(`bench vm: skipped: ${reason}\n`);
     return [];
+  }
+  if (relativeFile === DEFAULT_GUEST_BENCH) {
+    // The raw C floor the addon is compared with; compiled on the host, run in the guest.
+    try {
+      buildRawConnect();
+    } catch (err) {
+      process.stderr.write(`bench vm: raw C floor not built: ${(err as Error).message}\n`);
+    }
   }
   const image = await ensureImage({ log: (l) => process.stderr.write(`bench vm: ${l}\n`) });
   const topo = await startTopology(SINGLE, { image });

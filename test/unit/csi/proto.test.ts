@@ -145,7 +145,6 @@ function fieldType(f: FieldDescriptor, owner: MessageDescriptor): string {
   );
 }
 
-
 t.test('every message has the spec field numbers and types', async (t) => {
   for (const line of SPEC.trim().split('\n')) {
     const [message, ...fields] = line.split(' ');
