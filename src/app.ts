@@ -14,12 +14,17 @@ import { startHealthServer } from './observability/http';
 import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildInfo } from './paths';
-import { createRouterOsPorts, routerOsMetrics } from './routeros';
+import { createRouterOsPorts, routerOsMetrics, type RouterOsAdapter } from './routeros';
 import { controllerHandlers } from './csi/controller';
 import { nodeHandlers } from './csi/node';
 import type { ControllerHandlers } from './csi/gen/csi/v1/Controller';
 import type { NodeHandlers } from './csi/gen/csi/v1/Node';
-import { SimpleAttachments } from './controller/simple-attachments';
+import type { AttachmentManager } from './controller/attachments-port';
+import { createAttachmentManager } from './controller/attachments';
+import { createKube, EventRecorder } from './kube';
+import { createKubeClients, loadKubeConfig } from './kube/client';
+import { nodeAnnotator } from './kube/node-identity';
+import { noopNodeEvents, type NodeEvents } from './node/deps';
 import { createNativeFabrics } from './nvme/fabrics';
 import { loadNvmeAddon } from './nvme/native';
 import { loadHostIdentity } from './nvme/hostid';
@@ -29,11 +34,10 @@ import { createLinuxMounter } from './mount/linux';
 import { createProcessRunner } from './mount/runner';
 import { createFileRecordStore, type RecordStore } from './node/records';
 import { access } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { startSim, type RunningSim } from './sim';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSshKeyPair } from './sim/keys';
+import type { RunningSim } from './sim';
+import { startEmbeddedSim } from './sim/embedded';
 
 export interface RunningApp {
   readonly endpoint: string;
@@ -71,7 +75,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       server.addService(grpcType.csi.v1.Controller.service, controller);
     }
     if (config.mode !== 'controller') {
-      const node = await wireNode(config, logger, metrics, rpc, checks);
+      const node = await wireNode(config, logger, metrics, rpc, closers, checks);
       server.addService(grpcType.csi.v1.Node.service, node);
     }
     server.addService(
@@ -137,11 +141,12 @@ async function wireController(
           : { ready: false, reason: `no SSH connection to ${target.routeros.host}` },
       ),
   });
+  const attachments = startAttachments(config, logger, metrics, rds, closers);
   return controllerHandlers(rpc, {
     volumes: rds.volumes,
     files: rds.files,
     capacity: rds.capacity,
-    attachments: new SimpleAttachments(),
+    attachments,
     config: {
       driverName: config.driverName,
       poolBasePath: config.rds.poolPath,
@@ -156,12 +161,117 @@ async function wireController(
   });
 }
 
+/**
+ * The attachment manager: the rules of single-writer volumes and two-node migrations, with
+ * state rebuilt from VolumeAttachments when Kubernetes is there. Its start (informers,
+ * rebuild) runs in the background; publishes wait for the first rebuild. Stopped after
+ * gRPC and before the SSH session.
+ */
+function startAttachments(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  rds: RouterOsAdapter,
+  closers: Closer[],
+): AttachmentManager {
+  const log = logger.child({ component: 'attachments' });
+  const source = config.kube.source;
+  const kube =
+    source === undefined
+      ? undefined
+      : createKube({
+          source,
+          logger: logger.child({ component: 'kube' }),
+          metrics,
+          component: 'rds-csi-controller',
+          ...(config.kube.leaderElection ? { leaderElection: config.kube.leaderElection } : {}),
+        });
+  if (!kube)
+    log.warn(
+      'no Kubernetes API configured: attachments live in memory only and are lost on restart',
+    );
+  const runtime = createAttachmentManager({
+    driverName: config.driverName,
+    exports: rds.exports,
+    volumes: rds.volumes,
+    health: rds.health,
+    ...(kube ? { kube } : {}),
+    metrics,
+    logger,
+    graceMs: config.kube.graceMs,
+    reconcileIntervalMs: config.kube.reconcileIntervalMs,
+  });
+  runtime.start().catch((err: unknown) => log.error('attachment manager failed to start', { err }));
+  // Runs after the CSI server stops (it is put first later) and before the RDS session.
+  closers.unshift({ name: 'attachments and Kubernetes watches', close: () => runtime.stop() });
+  return runtime.manager;
+}
+
+/** Node-side Kubernetes: events on the Node object and the host NQN annotation. */
+function nodeKube(
+  config: Config,
+  hostnqn: string,
+  metrics: Metrics,
+  log: Logger,
+  closers: Closer[],
+): NodeEvents {
+  const source = config.kube.source;
+  if (source === undefined) return noopNodeEvents;
+  const kc = loadKubeConfig(source);
+  const clients = createKubeClients(kc, { component: 'rds-csi-node', instance: config.nodeId });
+  const recorder = new EventRecorder({
+    api: clients.events,
+    logger: log,
+    metrics,
+    defaultNamespace: 'default',
+  });
+  closers.push({ name: 'node events', close: () => recorder.stop() });
+  const annotate = nodeAnnotator(kc);
+  let stopped = false;
+  closers.push({ name: 'node annotation', close: () => Promise.resolve(void (stopped = true)) });
+  const publish = async (delayMs: number): Promise<void> => {
+    try {
+      await annotate(config.nodeId, hostnqn);
+      log.info('host NQN published on the Node', { node: config.nodeId, hostnqn });
+    } catch (err) {
+      log.warn('could not annotate the Node with the host NQN; retrying', {
+        error: (err as Error).message,
+        retryMs: delayMs,
+      });
+      if (!stopped) setTimeout(() => void publish(Math.min(delayMs * 2, 300_000)), delayMs).unref();
+    }
+  };
+  void publish(5000);
+  const node = { kind: 'Node' as const, name: config.nodeId };
+  return {
+    staleMountDetected: (e) =>
+      recorder.post(node, {
+        type: 'Warning',
+        reason: 'StaleMountDetected',
+        message: `volume ${e.volumeId}: ${e.path}: ${e.reason}; it is remounted on the next stage or publish`,
+      }),
+    mountFailure: (e) =>
+      recorder.post(node, {
+        type: 'Warning',
+        reason: 'MountFailure',
+        message: `volume ${e.volumeId}: ${e.reason}`,
+      }),
+    connectionRecovered: (e) =>
+      recorder.post(node, {
+        type: 'Normal',
+        reason: 'ConnectionRecovered',
+        message: `volume ${e.volumeId}: ${e.nqn} attached again as ${e.device}`,
+      }),
+  };
+}
+
 /** The Node service over the kernel (addon, sysfs, mount tools). */
 async function wireNode(
   config: Config,
   logger: Logger,
   metrics: Metrics,
   rpc: RpcWrapper,
+  closers: Closer[],
   checks: ReadinessCheck[],
 ): Promise<NodeHandlers> {
   const log = logger.child({ component: 'node' });
@@ -181,6 +291,7 @@ async function wireNode(
         : { ready: false, reason: '/dev/nvme-fabrics is not usable (is nvme-tcp loaded?)' },
   });
   await sweepOrphans(fabrics, records, config.node.cleanupOrphans, metrics, log);
+  const events = nodeKube(config, host.hostnqn, metrics, log, closers);
   return nodeHandlers(rpc, {
     nodeId: config.nodeId,
     kubeletDir: config.node.kubeletDir,
@@ -192,6 +303,7 @@ async function wireNode(
     host,
     records,
     metrics,
+    events,
     logger: log,
   });
 }
@@ -228,7 +340,14 @@ export type RdsTarget = { routeros: Parameters<typeof createRouterOsPorts>[0]; s
 
 /** The RDS to talk to: the configured one, or a freshly started embedded simulator. */
 export function resolveRdsTarget(config: Config, logger: Logger): Promise<RdsTarget> {
-  return config.sim ? startEmbeddedSim(config, logger) : Promise.resolve(realRds(config));
+  return config.sim
+    ? startEmbeddedSim({
+        stateDir: config.simStateDir,
+        poolPath: config.rds.poolPath,
+        commandTimeoutMs: config.rds.commandTimeoutMs,
+        logger,
+      })
+    : Promise.resolve(realRds(config));
 }
 
 function realRds(config: Config): RdsTarget {
@@ -243,49 +362,6 @@ function realRds(config: Config): RdsTarget {
         : {}),
       insecureSkipHostKey: config.rds.insecureSkipHostKey,
       poolBasePath: config.rds.poolPath,
-      commandTimeoutMs: config.rds.commandTimeoutMs,
-    },
-  };
-}
-
-/**
- * `--sim`: an in-process rds-sim on loopback with a client key kept in its state dir (so
- * a person can also ssh into it), and the driver pointed at it with the host key pinned.
- */
-async function startEmbeddedSim(config: Config, logger: Logger): Promise<RdsTarget> {
-  const dir = config.simStateDir;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keyFile = join(dir, 'client_ed25519_key');
-  if (!existsSync(keyFile)) {
-    const pair = generateSshKeyPair('ed25519', 'rds-csi embedded sim client');
-    writeFileSync(keyFile, pair.private, { mode: 0o600 });
-    writeFileSync(`${keyFile}.pub`, `${pair.public}\n`, { mode: 0o644 });
-  }
-  const privateKey = readFileSync(keyFile, 'utf8');
-  const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim();
-  const mountPoint = config.rds.poolPath.split('/')[0]!;
-  const sim = await startSim({
-    stateDir: dir,
-    authorizedKeys: [publicKey],
-    poolMountPoint: mountPoint,
-    logger: logger.child({ component: 'rds-sim' }),
-  });
-  logger.info('embedded rds-sim started', {
-    address: `${sim.host}:${sim.port}`,
-    hostKeyFingerprint: sim.hostKeyFingerprint,
-    stateDir: dir,
-    try: `ssh -i ${keyFile} -p ${sim.port} admin@${sim.host} '/disk print detail'`,
-  });
-  return {
-    sim,
-    routeros: {
-      host: sim.host,
-      port: sim.port,
-      user: 'admin',
-      privateKey,
-      hostKeyFingerprint: sim.hostKeyFingerprint,
-      poolBasePath: config.rds.poolPath,
-      poolMountPoint: mountPoint,
       commandTimeoutMs: config.rds.commandTimeoutMs,
     },
   };

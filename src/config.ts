@@ -35,6 +35,16 @@ export interface NodeConfig {
   readonly cleanupOrphans: boolean;
 }
 
+export interface KubeSettings {
+  /** Where the API server is; undefined = no Kubernetes (development, --sim). */
+  readonly source:
+    { readonly kind: 'in-cluster' } | { readonly kind: 'file'; readonly path: string } | undefined;
+  readonly graceMs: number;
+  readonly reconcileIntervalMs: number;
+  /** Leader election among controller replicas; undefined = off. */
+  readonly leaderElection: { readonly namespace: string; readonly identity: string } | undefined;
+}
+
 export interface Config {
   readonly mode: Mode;
   readonly endpoint: Endpoint;
@@ -51,6 +61,7 @@ export interface Config {
   readonly simStateDir: string;
   readonly rds: RdsConfig;
   readonly node: NodeConfig;
+  readonly kube: KubeSettings;
 }
 
 type Kind = 'string' | 'boolean';
@@ -204,6 +215,38 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: 'RDS_CSI_CLEANUP_ORPHANS',
     kind: 'boolean',
     help: 'at node start, disconnect managed NVMe controllers no staged volume accounts for (otherwise only report them)',
+  },
+  {
+    name: 'kubeconfig',
+    env: 'KUBECONFIG',
+    kind: 'string',
+    help: 'kubeconfig file; default: in-cluster when KUBERNETES_SERVICE_HOST is set, else no Kubernetes (attachments are then kept in memory only)',
+  },
+  {
+    name: 'attach-grace-period',
+    env: 'RDS_CSI_ATTACH_GRACE_PERIOD',
+    kind: 'string',
+    default: '30s',
+    help: 'a single-writer volume may move to a new node this soon after leaving the last one',
+  },
+  {
+    name: 'reconcile-interval',
+    env: 'RDS_CSI_RECONCILE_INTERVAL',
+    kind: 'string',
+    default: '5m',
+    help: 'how often attachments are reconciled with Kubernetes and the RDS',
+  },
+  {
+    name: 'leader-election',
+    env: 'RDS_CSI_LEADER_ELECTION',
+    kind: 'boolean',
+    help: 'elect a leader (Lease) among controller replicas for reconcile repairs',
+  },
+  {
+    name: 'leader-election-namespace',
+    env: 'POD_NAMESPACE',
+    kind: 'string',
+    help: "namespace of the leader election Lease (the pod's namespace)",
   },
   {
     name: 'sim-state',
@@ -370,6 +413,26 @@ export function loadConfig(
   if (!Number.isSafeInteger(minVolumeBytes) || minVolumeBytes < 1024 * 1024) {
     bad('min-volume-size', 'must be a byte count of at least 1048576');
   }
+  const graceMs = parseDuration(str('attach-grace-period'));
+  if (graceMs === undefined) bad('attach-grace-period', 'expected a duration like 30s');
+  const reconcileIntervalMs = parseDuration(str('reconcile-interval'));
+  if (reconcileIntervalMs === undefined || reconcileIntervalMs < 1000) {
+    bad('reconcile-interval', 'expected a duration like 5m (at least 1s)');
+  }
+  const kubeSource: KubeSettings['source'] = str('kubeconfig')
+    ? { kind: 'file', path: str('kubeconfig') }
+    : env.KUBERNETES_SERVICE_HOST
+      ? { kind: 'in-cluster' }
+      : undefined;
+  const leaderElection = bool('leader-election');
+  if (leaderElection && !str('leader-election-namespace')) {
+    bad(
+      'leader-election-namespace',
+      'required with --leader-election (set POD_NAMESPACE from the downward API)',
+    );
+  }
+  if (leaderElection && !kubeSource)
+    bad('leader-election', 'needs Kubernetes (in-cluster or --kubeconfig)');
   const kubeletDir = str('kubelet-dir');
   if (!kubeletDir.startsWith('/')) bad('kubelet-dir', 'must be an absolute path');
 
@@ -399,6 +462,14 @@ export function loadConfig(
     topologyValue,
     minVolumeBytes,
     node: { kubeletDir, maxVolumesPerNode: maxVolumes, cleanupOrphans: bool('cleanup-orphans') },
+    kube: {
+      source: kubeSource,
+      graceMs: graceMs ?? 30_000,
+      reconcileIntervalMs: reconcileIntervalMs ?? 300_000,
+      leaderElection: leaderElection
+        ? { namespace: str('leader-election-namespace'), identity: env.POD_NAME || hostname() }
+        : undefined,
+    },
   });
 }
 

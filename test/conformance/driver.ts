@@ -9,7 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimpleAttachments } from '../../src/controller/simple-attachments';
+import { createAttachmentManager } from '../../src/controller/attachments';
 import { controllerHandlers } from '../../src/csi/controller';
 import { RpcWrapper } from '../../src/csi/handler';
 import { identityHandlers } from '../../src/csi/identity';
@@ -59,6 +59,16 @@ export async function startConformanceDriver(
     },
     { logger: nullLogger(), ...(opts.metrics ? { metrics: routerOsMetrics(opts.metrics) } : {}) },
   );
+  // The production attachment rules, without Kubernetes (state in memory).
+  const attachments = createAttachmentManager({
+    driverName: 'conformance.rds-csi.dev',
+    exports: rds.exports,
+    volumes: rds.volumes,
+    health: rds.health,
+    logger: nullLogger(),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
+  await attachments.start();
   const fabrics = new FakeFabrics();
   const mounter = new FakeMounter(
     (d) => fabrics.devices().includes(d),
@@ -108,7 +118,7 @@ export async function startConformanceDriver(
         volumes: rds.volumes,
         files: rds.files,
         capacity: rds.capacity,
-        attachments: new SimpleAttachments(),
+        attachments: attachments.manager,
         config: {
           driverName: 'conformance.rds-csi.dev',
           poolBasePath: 'storage-pool/k8s',
@@ -158,6 +168,7 @@ export async function startConformanceDriver(
     },
     async stop() {
       await server.stop();
+      await attachments.stop();
       await rds.close();
       await sim.stop();
       rmSync(root, { recursive: true, force: true });
