@@ -20,7 +20,9 @@ import { CsiServer } from '../../src/csi/server';
 import { nullLogger } from '../../src/observability/logger';
 import { createRouterOsPorts, routerOsMetrics } from '../../src/routeros';
 import type { Metrics } from '../../src/observability/metrics';
-import { startSim } from '../../src/sim';
+import { startSim, type SimBackend } from '../../src/sim';
+import type { Mounter } from '../../src/mount/ports';
+import type { Fabrics } from '../../src/nvme/ports';
 import { FakeFabrics } from '../fakes/fabrics';
 import { FakeMounter } from '../fakes/mounter';
 import type { SuiteParams } from './framework';
@@ -37,8 +39,22 @@ export interface ConformanceDriver {
   stop(): Promise<void>;
 }
 
+/** The real node side (used by the VM guest suite); absent: fake kernel interfaces. */
+export interface RealKernelNode {
+  readonly fabrics: Fabrics;
+  readonly mounter: Mounter;
+  readonly host: { hostnqn: string; hostid: string };
+}
+
 export async function startConformanceDriver(
-  opts: { mutate?: Mutation; accessType?: 'mount' | 'block'; metrics?: Metrics } = {},
+  opts: {
+    mutate?: Mutation;
+    accessType?: 'mount' | 'block';
+    metrics?: Metrics;
+    realKernel?: RealKernelNode;
+    /** The sim's disk backend (e.g. nvmet on a real kernel); default: files. */
+    simBackend?: SimBackend;
+  } = {},
 ): Promise<ConformanceDriver> {
   const root = mkdtempSync(join(tmpdir(), 'rds-conformance-'));
   const kubelet = join(root, 'kubelet');
@@ -47,7 +63,11 @@ export async function startConformanceDriver(
   mkdirSync(stagingRoot, { recursive: true });
   mkdirSync(targetRoot, { recursive: true });
   const key = generateSshKeyPair();
-  const sim = await startSim({ authorizedKeys: [key.public], stateDir: join(root, 'sim') });
+  const sim = await startSim({
+    authorizedKeys: [key.public],
+    stateDir: join(root, 'sim'),
+    ...(opts.simBackend ? { backend: opts.simBackend } : {}),
+  });
   const rds = createRouterOsPorts(
     {
       host: sim.host,
@@ -69,11 +89,14 @@ export async function startConformanceDriver(
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   await attachments.start();
-  const fabrics = new FakeFabrics();
-  const mounter = new FakeMounter(
-    (d) => fabrics.devices().includes(d),
-    (d) => [...fabrics.conns.values()].find((c) => c.device === d)?.sizeBytes ?? 0,
-  );
+  const fake = new FakeFabrics();
+  const fabrics = opts.realKernel?.fabrics ?? fake;
+  const mounter =
+    opts.realKernel?.mounter ??
+    new FakeMounter(
+      (d) => fake.devices().includes(d),
+      (d) => [...fake.conns.values()].find((c) => c.device === d)?.sizeBytes ?? 0,
+    );
   const rpc = new RpcWrapper({
     logger: nullLogger(),
     locks: new KeyedLocks(),
@@ -143,11 +166,14 @@ export async function startConformanceDriver(
         maxVolumesPerNode: 0,
         fabrics,
         mounter,
-        host: {
+        host: opts.realKernel?.host ?? {
           hostnqn: 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001',
           hostid: '00000000-0000-4000-8000-000000000001',
         },
-        timing: { probeDelayMs: 1, unmountDelayMs: 1, pollMs: 1 },
+        // The kernel needs real waits; the fakes answer at once.
+        timing: opts.realKernel
+          ? { probeDelayMs: 50 }
+          : { probeDelayMs: 1, unmountDelayMs: 1, pollMs: 1 },
         ...(opts.metrics ? { metrics: opts.metrics } : {}),
       }),
     ),
@@ -164,7 +190,7 @@ export async function startConformanceDriver(
       stagingRoot,
       targetRoot,
       parameters: {},
-      realKernel: false,
+      realKernel: opts.realKernel !== undefined,
     },
     async stop() {
       await server.stop();
