@@ -21,9 +21,7 @@ import type { ControllerHandlers } from './csi/gen/csi/v1/Controller';
 import type { NodeHandlers } from './csi/gen/csi/v1/Node';
 import type { AttachmentManager } from './controller/attachments-port';
 import { createAttachmentManager } from './controller/attachments';
-import { createKube, EventRecorder } from './kube';
-import { createKubeClients, loadKubeConfig } from './kube/client';
-import { nodeAnnotator } from './kube/node-identity';
+import type { KubeRuntime } from './kube';
 import { noopNodeEvents, type NodeEvents } from './node/deps';
 import { createNativeFabrics } from './nvme/fabrics';
 import { loadNvmeAddon } from './nvme/native';
@@ -141,7 +139,7 @@ async function wireController(
           : { ready: false, reason: `no SSH connection to ${target.routeros.host}` },
       ),
   });
-  const attachments = startAttachments(config, logger, metrics, rds, closers);
+  const attachments = await startAttachments(config, logger, metrics, rds, closers);
   return controllerHandlers(rpc, {
     volumes: rds.volumes,
     files: rds.files,
@@ -167,19 +165,20 @@ async function wireController(
  * rebuild) runs in the background; publishes wait for the first rebuild. Stopped after
  * gRPC and before the SSH session.
  */
-function startAttachments(
+async function startAttachments(
   config: Config,
   logger: Logger,
   metrics: Metrics,
   rds: RouterOsAdapter,
   closers: Closer[],
-): AttachmentManager {
+): Promise<AttachmentManager> {
   const log = logger.child({ component: 'attachments' });
   const source = config.kube.source;
-  const kube =
+  // The Kubernetes client is large (seconds and ~60 MB to load): only when it is used.
+  const kube: KubeRuntime | undefined =
     source === undefined
       ? undefined
-      : createKube({
+      : (await import('./kube')).createKube({
           source,
           logger: logger.child({ component: 'kube' }),
           metrics,
@@ -208,15 +207,18 @@ function startAttachments(
 }
 
 /** Node-side Kubernetes: events on the Node object and the host NQN annotation. */
-function nodeKube(
+async function nodeKube(
   config: Config,
   hostnqn: string,
   metrics: Metrics,
   log: Logger,
   closers: Closer[],
-): NodeEvents {
+): Promise<NodeEvents> {
   const source = config.kube.source;
   if (source === undefined) return noopNodeEvents;
+  const { createKubeClients, loadKubeConfig } = await import('./kube/client');
+  const { EventRecorder } = await import('./kube/events');
+  const { nodeAnnotator } = await import('./kube/node-identity');
   const kc = loadKubeConfig(source);
   const clients = createKubeClients(kc, { component: 'rds-csi-node', instance: config.nodeId });
   const recorder = new EventRecorder({
@@ -291,7 +293,7 @@ async function wireNode(
         : { ready: false, reason: '/dev/nvme-fabrics is not usable (is nvme-tcp loaded?)' },
   });
   await sweepOrphans(fabrics, records, config.node.cleanupOrphans, metrics, log);
-  const events = nodeKube(config, host.hostnqn, metrics, log, closers);
+  const events = await nodeKube(config, host.hostnqn, metrics, log, closers);
   return nodeHandlers(rpc, {
     nodeId: config.nodeId,
     kubeletDir: config.node.kubeletDir,

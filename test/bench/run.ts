@@ -8,12 +8,14 @@ import * as startup from './startup';
 import * as routeros from './routeros';
 import * as controller from './controller';
 import * as vm from './vm';
+import * as scrape from './scrape';
 
 /** Suites in order; `npm run bench -- <name>...` runs only the named ones. */
 const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
   startup,
   routeros,
   controller,
+  scrape,
   vm,
   'vm-node': vm.node,
 };
