@@ -1,6 +1,7 @@
 // The runner's contract on a real VM: exit codes and output come back, env is exported,
 // a timed-out command kills the VM, and no QEMU process is left behind.
 import t from 'tap';
+import { projectRoot } from './host-tools';
 import { leftoverVmPids, runVm, Vm } from './runner';
 import { suiteImage, vmSuiteSkipReason } from './suite-util';
 
@@ -23,10 +24,14 @@ t.test('runner on a real VM', { skip: skip ?? false }, async (t) => {
   t.equal(res.output, "it's me\nerr\npartial", 'stdout and stderr, partial last line kept');
   t.equal(streamed.join(''), res.output, 'output streamed as it came');
 
-  const again = await vm.exec('hostname; id -u; test -r /work && echo shared', {
-    env: { X: '1' },
-  });
-  t.match(again.output, /^runner\n0\n/, 'host name and root');
+  // The project tree is shared at the same absolute path as on the host.
+  const again = await vm.exec(
+    `hostname; id -u; test -r '${projectRoot()}/package.json' && echo shared`,
+    {
+      env: { X: '1' },
+    },
+  );
+  t.match(again.output, /^runner\n0\nshared/, 'host name, root and the shared tree');
   t.equal(again.exitCode, 0);
 
   await t.rejects(vm.exec('sleep 600', { timeoutMs: 3_000 }), /timed out/, 'timeout rejects');
