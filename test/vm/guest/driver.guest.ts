@@ -68,9 +68,15 @@ t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? fals
     await driver.stop();
     fs.rmSync(poolDir, { recursive: true, force: true });
   });
-  // The Controller and Snapshot cases run on the host (same controller code, files backend):
-  // here, clones copy 1 GiB images in user space under TCG, past those cases' deadlines.
-  const cases = ALL_CASES.filter((c) => c.group === 'Identity' || c.group === 'Node');
+  // Cases that copy an image (clone, snapshot, restore) run on the host only: busybox cp has
+  // no --sparse, so rds-sim copies a 1 GiB image in user space, which under TCG takes longer
+  // than the cases' deadlines and starves the single vCPU for the cases after it.
+  const copies = /clone|CreateSnapshot is idempotent|ListSnapshots|Restore a snapshot/;
+  const cases = ALL_CASES.map((c) =>
+    copies.test(c.name)
+      ? { ...c, skip: () => 'copies a 1 GiB image in user space in the VM (host suite covers it)' }
+      : c,
+  );
   await runSuite(t, client, { ...driver.params, realKernel: true }, cases);
   t.comment(`conformance on the real kernel took ${Math.round((Date.now() - started) / 1000)} s`);
 });
