@@ -39,6 +39,10 @@ export function runTool(cmd: string, args: string[], opts: RunOptions = {}): Pro
           reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${result.stderr.trim()}`));
       },
     );
+    // A tool may stop reading early (xz --single-stream exits after the first stream while
+    // the rest of the bzImage is still being written): EPIPE on stdin is not a failure,
+    // the exit status decides.
+    child.stdin?.on('error', () => undefined);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
