@@ -10,6 +10,7 @@
  * - Restore (snapshot source) and clone (volume source) are one `/disk add copy-from` with
  *   the final size, never copy-then-resize, so there is no half-done state to adopt.
  */
+import { DENY_ALL_HOST_NQN } from '../domain/attachment';
 import { assertSupported, type Capability } from '../domain/capabilities';
 import {
   AlreadyExistsError,
@@ -72,6 +73,8 @@ export async function createVolume(
     sizeBytes,
     port: params.nvmePort,
     sourceSlot: source?.slot,
+    // A fenced volume is closed from birth: nobody may connect before its first publish.
+    allowedHosts: params.hostFencing ? [DENY_ALL_HOST_NQN] : [],
   });
   return createdView(deps.config, disk, params, fsType, input.contentSource);
 }
@@ -145,6 +148,7 @@ interface NewDisk {
   readonly sizeBytes: number;
   readonly port: number;
   readonly sourceSlot: string | undefined;
+  readonly allowedHosts: readonly string[];
 }
 
 async function createOrCopy(deps: ControllerDeps, call: Call, n: NewDisk): Promise<Disk> {
@@ -153,7 +157,14 @@ async function createOrCopy(deps: ControllerDeps, call: Call, n: NewDisk): Promi
     const nqn = volumeNqn(n.volumeId);
     return n.sourceSlot === undefined
       ? deps.volumes.create(
-          { slot: n.volumeId, filePath: n.filePath, sizeBytes: n.sizeBytes, nqn, port: n.port },
+          {
+            slot: n.volumeId,
+            filePath: n.filePath,
+            sizeBytes: n.sizeBytes,
+            nqn,
+            port: n.port,
+            allowedHosts: n.allowedHosts,
+          },
           o,
         )
       : deps.volumes.copy(
@@ -162,7 +173,7 @@ async function createOrCopy(deps: ControllerDeps, call: Call, n: NewDisk): Promi
             slot: n.volumeId,
             filePath: n.filePath,
             sizeBytes: n.sizeBytes,
-            export: { nqn, port: n.port },
+            export: { nqn, port: n.port, allowedHosts: n.allowedHosts },
           },
           o,
         );

@@ -58,7 +58,11 @@ export interface DiskCopySpec {
   readonly slot: string;
   readonly filePath: string;
   readonly sizeBytes?: number;
-  readonly export?: { readonly nqn: string; readonly port: number };
+  readonly export?: {
+    readonly nqn: string;
+    readonly port: number;
+    readonly allowedHosts?: readonly string[];
+  };
 }
 
 /** Cheap, read-only commands that need no pool path. */
@@ -139,11 +143,17 @@ export function createBuilders(basePath: string): CommandBuilders {
       const path = img(spec.filePath);
       let text = `/disk add type=file copy-from=[find slot=${quote(src)}] file-path=${quote(path)} slot=${quote(slot)}`;
       if (spec.sizeBytes !== undefined) text += ` file-size=${validateSize(spec.sizeBytes)}`;
-      // copy-from copies the source's properties, its export included: say it explicitly.
-      text +=
-        spec.export === undefined
-          ? ' nvme-tcp-export=no'
-          : ' ' + exportArgs(spec.export.nqn, spec.export.port);
+      // copy-from copies the source's properties, its export and allow-list included: say
+      // both explicitly, so a copy of a fenced disk is not fenced to the source's nodes.
+      if (spec.export === undefined) {
+        text += ' nvme-tcp-export=no';
+      } else {
+        const hosts = spec.export.allowedHosts ?? [];
+        text +=
+          ' ' +
+          exportArgs(spec.export.nqn, spec.export.port, hosts) +
+          (hosts.length === 0 ? ' nvme-tcp-server-allow-host-name=""' : '');
+      }
       return { name: '/disk add copy-from', text, mutating: true };
     },
     diskResize(slot, sizeBytes) {

@@ -57,8 +57,15 @@ export interface CopyDiskSpec {
   readonly filePath: string;
   /** Size of the copy; absent = the source's size. Must not be below the source's size. */
   readonly sizeBytes?: number;
-  /** Export the copy; absent = not exported (e.g. a snapshot). */
-  readonly export?: { readonly nqn: string; readonly port: number };
+  /**
+   * Export the copy; absent = not exported (e.g. a snapshot). `allowedHosts` as for create:
+   * absent or empty = any host (always sent, so a copy never inherits the source's list).
+   */
+  readonly export?: {
+    readonly nqn: string;
+    readonly port: number;
+    readonly allowedHosts?: readonly string[];
+  };
 }
 
 export interface VolumesPort {

@@ -294,7 +294,8 @@ export class FakeRds implements RouterOsPorts {
     if (size < src.sizeBytes)
       throw new InvalidArgumentError('a copy cannot be smaller than its source');
     const content = this.fileTable.get(src.filePath)?.content ?? '';
-    return this.add(s.slot, path, size, s.export, content, []);
+    const exp = s.export === undefined ? undefined : { nqn: s.export.nqn, port: s.export.port };
+    return this.add(s.slot, path, size, exp, content, s.export?.allowedHosts ?? []);
   }
 
   private resize(slot: string, size: number): Disk {

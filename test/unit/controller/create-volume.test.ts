@@ -4,6 +4,7 @@ import { codeOf, status } from '../../helpers/csi';
 import { GiB, MiB } from '../../../src/domain/sizes';
 import { volumeIdFromName } from '../../../src/domain/ids';
 import { InternalError } from '../../../src/domain/errors';
+import { DENY_ALL_HOST_NQN } from '../../../src/domain/attachment';
 import {
   BASE,
   BLOCK_RWO,
@@ -45,6 +46,7 @@ t.test('happy path: id, size, context, topology, disk and file on the RDS', asyn
   const disk = rds.disks.get(PVC);
   t.equal(disk?.filePath, `${BASE}/${PVC}.img`);
   t.equal(disk?.nvmeExport, true);
+  t.same(disk?.allowedHosts, [], 'not fenced: any host may connect');
   t.equal(rds.fileTable.size, 1);
 });
 
@@ -63,6 +65,11 @@ t.test('block volume has no fsType; defaults to the minimum size', async (t) => 
   t.equal(res.volume.volume_context.trsvcid, '4421');
   t.equal(res.volume.volume_context.hostFencing, 'true');
   t.equal(rds.disks.get(id)?.filePath, `${BASE}/fast/${id}.img`);
+  t.same(
+    rds.disks.get(id)?.allowedHosts,
+    [DENY_ALL_HOST_NQN],
+    'fenced: nobody may connect before the first publish',
+  );
 });
 
 t.test('idempotent retries and ALREADY_EXISTS', async (t) => {

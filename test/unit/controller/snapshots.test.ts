@@ -3,6 +3,7 @@ import { FakeRds } from '../../fakes/routeros';
 import { codeOf, status } from '../../helpers/csi';
 import { GiB } from '../../../src/domain/sizes';
 import { snapshotIdFromName } from '../../../src/domain/ids';
+import { DENY_ALL_HOST_NQN } from '../../../src/domain/attachment';
 import {
   BASE,
   PVC,
@@ -175,6 +176,16 @@ t.test(
     t.equal(clone.volume.capacity_bytes, String(3 * GiB));
     t.equal(clone.volume.content_source?.volume?.volume_id, PVC);
     t.equal(rds.dataOf(clone.volume.volume_id), 'changed after the snapshot');
+    t.same(rds.disks.get(clone.volume.volume_id)?.allowedHosts, [], 'not fenced: open');
+    const fenced = await c<VolumeRes>('CreateVolume', {
+      ...createReq('fenced-clone', { parameters: { hostFencing: 'true' } }),
+      volume_content_source: { volume: { volume_id: PVC } },
+    });
+    t.same(
+      rds.disks.get(fenced.volume.volume_id)?.allowedHosts,
+      [DENY_ALL_HOST_NQN],
+      'a fenced clone is closed until its first publish',
+    );
 
     t.equal(
       await codeOf(

@@ -97,7 +97,20 @@ t.test('copy, resize, remove, allow-list, file remove', async (t) => {
       export: { nqn: NQN, port: 4421 },
     }).text,
     '/disk add type=file copy-from=[find slot=snap-b] file-path=storage-pool/k8s/pvc-c.img ' +
-      `slot=pvc-c file-size=2048 nvme-tcp-export=yes nvme-tcp-server-port=4421 nvme-tcp-server-nqn="${NQN}"`,
+      `slot=pvc-c file-size=2048 nvme-tcp-export=yes nvme-tcp-server-port=4421 nvme-tcp-server-nqn="${NQN}" ` +
+      'nvme-tcp-server-allow-host-name=""',
+    "an exported copy states its (empty) allow-list: it never inherits the source's",
+  );
+  t.equal(
+    b.diskCopy({
+      sourceSlot: 'snap-b',
+      slot: 'pvc-d',
+      filePath: 'storage-pool/k8s/pvc-d.img',
+      export: { nqn: NQN, port: 4420, allowedHosts: [HOST, HOST] },
+    }).text,
+    '/disk add type=file copy-from=[find slot=snap-b] file-path=storage-pool/k8s/pvc-d.img ' +
+      `slot=pvc-d nvme-tcp-export=yes nvme-tcp-server-port=4420 nvme-tcp-server-nqn="${NQN}" ` +
+      `nvme-tcp-server-allow-host-name="${HOST}"`,
   );
   t.equal(b.diskResize('pvc-a', 4096).text, '/disk set [find slot=pvc-a] file-size=4096');
   t.equal(b.diskRemove('pvc-a').text, '/disk remove [find slot=pvc-a]');
