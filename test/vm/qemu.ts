@@ -17,6 +17,19 @@ export interface Forward {
 }
 
 /**
+ * A host TCP service the guest reaches at `guestAddress:guestPort` (a QEMU user-network
+ * guestfwd). QEMU runs `relay` once per guest connection with the connection on its stdin and
+ * stdout; the relay joins it to 127.0.0.1:hostPort (e.g. `busybox nc`).
+ */
+export interface HostService {
+  guestAddress: string;
+  guestPort: number;
+  hostPort: number;
+  /** Relay command and arguments before the host address and port. */
+  relay: string[];
+}
+
+/**
  * One end of the point-to-point Ethernet link between two VMs: QEMU sends the frames as UDP
  * datagrams between two ports on 127.0.0.1, so neither VM must start first.
  */
@@ -38,6 +51,7 @@ export interface QemuSpec {
   consoleLog: string;
   shares: Share[];
   forwards: Forward[];
+  hostServices?: HostService[];
   link?: LinkEnd;
 }
 
@@ -81,6 +95,14 @@ export function qemuArgs(spec: QemuSpec): string[] {
   const hostfwd = spec.forwards
     .map((f) => `,hostfwd=tcp:127.0.0.1:${f.hostPort}-:${f.guestPort}`)
     .join('');
+  const guestfwd = (spec.hostServices ?? [])
+    .map((h) => {
+      const relay = [...h.relay, '127.0.0.1', String(h.hostPort)]
+        .map((a) => checkSafe('relay argument', a))
+        .join(' ');
+      return `,guestfwd=tcp:${checkSafe('guest address', h.guestAddress)}:${h.guestPort}-cmd:${relay}`;
+    })
+    .join('');
   const args = [
     '-accel',
     spec.accel,
@@ -106,7 +128,7 @@ export function qemuArgs(spec: QemuSpec): string[] {
     '-device',
     'virtio-rng-pci',
     '-netdev',
-    `user,id=n0,restrict=on${hostfwd}`,
+    `user,id=n0,restrict=on${hostfwd}${guestfwd}`,
     '-device',
     `virtio-net-pci,netdev=n0,mac=${USER_NET.mac}`,
   ];

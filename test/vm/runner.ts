@@ -9,7 +9,14 @@ import path from 'node:path';
 import { ensureImage, type VmImage } from './image';
 import { projectRoot, which } from './host-tools';
 import { runCommand, scriptWithEnv, SerialDemux, shellQuote, type SerialEvent } from './protocol';
-import { qemuArgs, type Accel, type Forward, type LinkEnd, type Share } from './qemu';
+import {
+  qemuArgs,
+  type Accel,
+  type Forward,
+  type HostService,
+  type LinkEnd,
+  type Share,
+} from './qemu';
 import { detectAccel, freeTcpPort } from './accel';
 
 export interface VmOptions {
@@ -25,6 +32,8 @@ export interface VmOptions {
   /** Guest TCP ports to forward from ephemeral host ports on 127.0.0.1 (see hostPort()). */
   forwards?: number[];
   link?: LinkEnd;
+  /** Host services the guest reaches through QEMU (see HostService). */
+  hostServices?: HostService[];
   /** Exported to every command run in this VM. */
   env?: Record<string, string>;
   bootTimeoutMs?: number;
@@ -181,6 +190,7 @@ export class Vm {
       shares: opts.shares ?? [{ hostPath: root, guestPath: root, readOnly: true }],
       forwards,
       ...(opts.link === undefined ? {} : { link: opts.link }),
+      ...(opts.hostServices === undefined ? {} : { hostServices: opts.hostServices }),
     });
     args.push('-name', `${OWNER_TAG}${++vmCounter}-${name}`);
     const vm = new Vm(opts, accel, args, tmp, forwards);

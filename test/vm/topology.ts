@@ -6,6 +6,7 @@ import { createLink } from './accel';
 import { ENV, type Role } from './guest/env';
 import type { VmImage } from './image';
 import { shellQuote } from './protocol';
+import type { HostService } from './qemu';
 import { Vm, type VmOptions } from './runner';
 
 /** Guest TCP ports by convention; the host reaches them through Vm.hostPort(). */
@@ -49,6 +50,8 @@ export interface TopologyOptions {
   onOutput?: (vm: string, text: string) => void;
   /** Extra environment for every command in every VM. */
   env?: Record<string, string>;
+  /** Host services every VM reaches (e.g. a stand-in Kubernetes API server). */
+  hostServices?: HostService[];
 }
 
 /** One VM with the rds role and a node role. */
@@ -106,6 +109,7 @@ export async function startTopology(
       forwards: [...defaultForwards(spec.roles), ...(spec.forwards ?? [])],
       ...(spec.memoryMiB === undefined ? {} : { memoryMiB: spec.memoryMiB }),
       ...(link === undefined ? {} : { link }),
+      ...(opts.hostServices === undefined ? {} : { hostServices: opts.hostServices }),
       ...(opts.image === undefined ? {} : { image: opts.image }),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       ...(opts.onOutput === undefined

@@ -100,6 +100,33 @@ t.test(
   },
 );
 
+t.test(
+  'qemu arguments: a host service is a guestfwd running the relay per connection',
+  async (t) => {
+    const service = {
+      guestAddress: '10.0.2.100',
+      guestPort: 6443,
+      hostPort: 41000,
+      relay: ['/usr/bin/busybox', 'nc'],
+    };
+    const args = qemuArgs({ ...spec, hostServices: [service] });
+    const net = args[args.indexOf('-netdev') + 1] ?? '';
+    t.equal(
+      net,
+      'user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40000-:2222' +
+        ',guestfwd=tcp:10.0.2.100:6443-cmd:/usr/bin/busybox nc 127.0.0.1 41000',
+    );
+    t.throws(
+      () => qemuArgs({ ...spec, hostServices: [{ ...service, relay: ['nc;', 'x'] }] }),
+      /relay argument/,
+    );
+    t.throws(
+      () => qemuArgs({ ...spec, hostServices: [{ ...service, guestAddress: '10.0.2.1,x' }] }),
+      /guest address/,
+    );
+  },
+);
+
 t.test('ldd output parsing and merged-/usr image paths', async (t) => {
   const out = [
     '\tlinux-vdso.so.1 (0x00007ffd)',
