@@ -125,8 +125,8 @@ let gnuCp: Promise<boolean> | undefined;
 
 /**
  * GNU cp finds the data extents (SEEK_DATA/SEEK_HOLE), so a mostly empty 1 GiB image
- * copies in milliseconds instead of reading a gigabyte of zeros; used when the host has
- * it (busybox cp in the test VMs does not). Returns false when it is not available.
+ * copies in milliseconds instead of reading a gigabyte of zeros; used when the machine has
+ * it (busybox cp does not). Returns false when it is not available.
  */
 async function gnuSparseCopy(src: string, dst: string): Promise<boolean> {
   gnuCp ??= run('cp', ['--version']).then(

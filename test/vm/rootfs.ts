@@ -43,6 +43,9 @@ export const GUEST_TOOLS: Record<string, string> = {
   lsblk: 'util-linux',
   wipefs: 'util-linux',
   blockdev: 'util-linux',
+  // GNU cp copies sparse images by their data extents (rds-sim's copy-from); busybox cp
+  // reads every zero of a 1 GiB image, which takes minutes under TCG.
+  cp: 'coreutils',
   nvme: 'nvme-cli',
 };
 

@@ -68,16 +68,7 @@ t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? fals
     await driver.stop();
     fs.rmSync(poolDir, { recursive: true, force: true });
   });
-  // Cases that copy an image (clone, snapshot, restore) run on the host only: busybox cp has
-  // no --sparse, so rds-sim copies a 1 GiB image in user space, which under TCG takes longer
-  // than the cases' deadlines and starves the single vCPU for the cases after it.
-  const copies = /clone|CreateSnapshot is idempotent|ListSnapshots|Restore a snapshot/;
-  const cases = ALL_CASES.map((c) =>
-    copies.test(c.name)
-      ? { ...c, skip: () => 'copies a 1 GiB image in user space in the VM (host suite covers it)' }
-      : c,
-  );
-  await runSuite(t, client, { ...driver.params, realKernel: true }, cases);
+  await runSuite(t, client, { ...driver.params, realKernel: true }, ALL_CASES);
   t.comment(`conformance on the real kernel took ${Math.round((Date.now() - started) / 1000)} s`);
 });
 
