@@ -4,7 +4,7 @@
 // Node service uses the REAL native Fabrics port and the REAL Linux Mounter. The conformance
 // suite runs against that socket, then `rds-csi doctor --mode node` checks the guest.
 // Skips (with the reason) elsewhere.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,23 +19,10 @@ import { createNvmetBackend } from '../../../src/sim';
 import { startConformanceDriver } from '../../conformance/driver';
 import { ALL_CASES, runSuite } from '../../conformance/suite';
 import { csiClient } from '../../helpers/csi';
-import { guestEnv, notInGuestReason } from './env';
-import { NVMET } from './nvmet';
+import { guestEnv } from './env';
+import { nvmeSkipReason } from './nvmet';
 
-function skipReason(): string | null {
-  const notGuest = notInGuestReason();
-  if (notGuest !== null) return notGuest;
-  try {
-    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
-  } catch (err) {
-    return `cannot load NVMe modules: ${(err as Error).message}`;
-  }
-  if (!fs.existsSync('/dev/nvme-fabrics')) return '/dev/nvme-fabrics is absent';
-  if (!fs.existsSync(NVMET)) return `${NVMET} is absent (configfs not mounted?)`;
-  return null;
-}
-
-const skip = skipReason();
+const skip = nvmeSkipReason({ target: true });
 if (skip !== null) console.log(`# driver guest test skipped: ${skip}`);
 
 /** The package root (dist/test/vm/guest/ → repository root). */

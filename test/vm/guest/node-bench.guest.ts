@@ -18,24 +18,20 @@ import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { loadHostIdentity } from '../../../src/nvme/hostid';
 import { loadNvmeAddon } from '../../../src/nvme/native';
 import { benchLine } from '../protocol';
-import { guestEnv, notInGuestReason } from './env';
-import { controllersOf, createTarget, disconnect, loopDevice, removeTarget } from './nvmet';
+import { guestEnv } from './env';
+import {
+  controllersOf,
+  createTarget,
+  disconnect,
+  loopDevice,
+  removeTarget,
+  nvmeSkipReason,
+} from './nvmet';
 
 const NQN = 'nqn.2000-02.com.mikrotik:node-bench';
 const ROUNDS = Number(process.env['RDS_NODE_BENCH_ROUNDS'] ?? 7);
 
-function skipReason(): string | null {
-  const notGuest = notInGuestReason();
-  if (notGuest !== null) return notGuest;
-  try {
-    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
-  } catch (err) {
-    return `cannot load NVMe modules: ${(err as Error).message}`;
-  }
-  return fs.existsSync('/dev/nvme-fabrics') ? null : '/dev/nvme-fabrics is absent';
-}
-
-const skip = skipReason();
+const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# node-bench guest test skipped: ${skip}`);
 
 /**

@@ -24,24 +24,19 @@ import { unstageVolume } from '../../../src/node/unstage';
 import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { loadHostIdentity } from '../../../src/nvme/hostid';
 import { loadNvmeAddon } from '../../../src/nvme/native';
-import { guestEnv, notInGuestReason } from './env';
-import { NVMET, controllersOf, createTarget, loopDevice, removeTarget } from './nvmet';
+import { guestEnv } from './env';
+import {
+  NVMET,
+  controllersOf,
+  createTarget,
+  loopDevice,
+  removeTarget,
+  nvmeSkipReason,
+} from './nvmet';
 
 const MIB = 2 ** 20;
 
-function skipReason(): string | null {
-  const notGuest = notInGuestReason();
-  if (notGuest !== null) return notGuest;
-  try {
-    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
-  } catch (err) {
-    return `cannot load NVMe modules: ${(err as Error).message}`;
-  }
-  if (!fs.existsSync('/dev/nvme-fabrics')) return '/dev/nvme-fabrics is absent';
-  return null;
-}
-
-const skip = skipReason();
+const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# node-stage guest test skipped: ${skip}`);
 
 interface Volume {

@@ -9,8 +9,8 @@ import { type NativeError, isNativeError, loadNvmeAddon } from '../../../src/nvm
 import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { buildConnectOptions } from '../../../src/nvme/options';
 import { findNamespace, parseScan } from '../../../src/nvme/topology';
-import { guestEnv, notInGuestReason } from './env';
-import { createTarget, loopDevice, removeTarget } from './nvmet';
+import { guestEnv } from './env';
+import { createTarget, loopDevice, removeTarget, nvmeSkipReason } from './nvmet';
 
 const NQN = 'nqn.2000-02.com.mikrotik:addon-guest';
 const FENCED = 'nqn.2000-02.com.mikrotik:addon-fenced';
@@ -18,19 +18,7 @@ const OTHER_HOST = 'nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-5555
 const SYS = { sysfsRoot: '/sys' };
 const FABRICS = { fabricsPath: '/dev/nvme-fabrics' };
 
-function skipReason(): string | null {
-  const notGuest = notInGuestReason();
-  if (notGuest !== null) return notGuest;
-  try {
-    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
-  } catch (err) {
-    return `cannot load NVMe modules: ${(err as Error).message}`;
-  }
-  if (!fs.existsSync('/dev/nvme-fabrics')) return '/dev/nvme-fabrics is absent';
-  return null;
-}
-
-const skip = skipReason();
+const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# nvme-addon guest test skipped: ${skip}`);
 
 function fdCount(): number {

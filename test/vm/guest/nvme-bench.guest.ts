@@ -15,25 +15,14 @@ import { createNvmeCliFabrics } from '../../../src/nvme/nvmecli';
 import { buildConnectOptions } from '../../../src/nvme/options';
 import type { AttachTarget, Fabrics } from '../../../src/nvme/ports';
 import { benchLine } from '../protocol';
-import { guestEnv, notInGuestReason } from './env';
-import { createTarget, loopDevice, removeTarget } from './nvmet';
+import { guestEnv } from './env';
+import { createTarget, loopDevice, removeTarget, nvmeSkipReason } from './nvmet';
 
 const NQN = 'nqn.2000-02.com.mikrotik:bench';
 const WARMUP = 3;
 const RUNS = 30;
 
-function skipReason(): string | null {
-  const notGuest = notInGuestReason();
-  if (notGuest !== null) return notGuest;
-  try {
-    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
-  } catch (err) {
-    return `cannot load NVMe modules: ${(err as Error).message}`;
-  }
-  return fs.existsSync('/dev/nvme-fabrics') ? null : '/dev/nvme-fabrics is absent';
-}
-
-const skip = skipReason();
+const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# nvme-bench guest test skipped: ${skip}`);
 
 /** Milliseconds: the whole attach, and its connect part (the write, or the spawn). */

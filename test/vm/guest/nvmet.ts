@@ -4,8 +4,28 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { notInGuestReason } from './env';
 
 export const NVMET = '/sys/kernel/config/nvmet';
+
+/**
+ * Why a guest test that needs the kernel's NVMe/TCP host (and with `target`, the nvmet
+ * target) cannot run here, or null. Loads the modules as a side effect, as a node would.
+ */
+export function nvmeSkipReason(opts: { target?: boolean } = {}): string | null {
+  const notGuest = notInGuestReason();
+  if (notGuest !== null) return notGuest;
+  try {
+    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
+  } catch (err) {
+    return `cannot load NVMe modules: ${(err as Error).message}`;
+  }
+  if (!fs.existsSync('/dev/nvme-fabrics')) return '/dev/nvme-fabrics is absent';
+  if (opts.target === true && !fs.existsSync(NVMET)) {
+    return `${NVMET} is absent (configfs not mounted?)`;
+  }
+  return null;
+}
 
 export interface TargetOptions {
   nqn: string;

@@ -28,8 +28,15 @@ import { loadHostIdentity } from '../../../src/nvme/hostid';
 import { loadNvmeAddon } from '../../../src/nvme/native';
 import { cleanupOrphans } from '../../../src/nvme/orphans';
 import type { ControllerState, Fabrics, FabricsTuning } from '../../../src/nvme/ports';
-import { guestEnv, notInGuestReason } from './env';
-import { NVMET, controllersOf, createTarget, loopDevice, removeTarget } from './nvmet';
+import { guestEnv } from './env';
+import {
+  NVMET,
+  controllersOf,
+  createTarget,
+  loopDevice,
+  removeTarget,
+  nvmeSkipReason,
+} from './nvmet';
 
 const MIB = 2 ** 20;
 const PREFIX = 'nqn.2000-02.com.mikrotik:scn-';
@@ -38,19 +45,7 @@ const OUTAGE_MS = 10_000;
 const TUNING: FabricsTuning = { ctrlLossTmoSec: -1, reconnectDelaySec: 1 };
 const EXT4: StageAccess = { kind: 'mount', fsType: 'ext4', flags: [] };
 
-function skipReason(): string | null {
-  const notGuest = notInGuestReason();
-  if (notGuest !== null) return notGuest;
-  try {
-    execFileSync('modprobe', ['-a', 'nvme-fabrics', 'nvme-tcp', 'nvmet', 'nvmet-tcp']);
-  } catch (err) {
-    return `cannot load NVMe modules: ${(err as Error).message}`;
-  }
-  if (!fs.existsSync('/dev/nvme-fabrics')) return '/dev/nvme-fabrics is absent';
-  return null;
-}
-
-const skip = skipReason();
+const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# scenarios guest test skipped: ${skip}`);
 
 interface Volume {
