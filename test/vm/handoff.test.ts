@@ -6,7 +6,8 @@
 //         over SSH to rds-sim, and the stand-in Kubernetes API server that both node plugins
 //         reach through QEMU (they publish their host NQNs on their Node objects).
 // The test plays kubelet and the external attacher: it creates the VolumeAttachments and
-// calls the CSI RPCs in the order a live migration makes them.
+// calls the CSI RPCs in the order a live migration makes them: a hand-off a → b, then a
+// migration back to a that is aborted.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -454,13 +455,15 @@ sha256sum /tmp/block-${mib}`,
     t.equal(sample(metrics, 'rds_csi_attachment_conflicts_total'), 1, 'the third node is counted');
 
     // Events land on the PVC (asynchronously: the CSI calls never wait for them).
+    const pvcEvents = (): KubeEvent[] =>
+      api
+        .list('events', PVC.namespace)
+        .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === PVC.name)
+        .map((e) => e as unknown as KubeEvent);
     const events = await until(
       'the migration events on the PVC',
       () => {
-        const list = api
-          .list('events', PVC.namespace)
-          .filter((e) => (e.involvedObject as { name?: string } | undefined)?.name === PVC.name)
-          .map((e) => e as unknown as KubeEvent);
+        const list = pvcEvents();
         return list.some((e) => e.reason === 'MigrationCompleted') &&
           list.some((e) => e.reason === 'VolumeDetached')
           ? list
@@ -487,7 +490,39 @@ sha256sum /tmp/block-${mib}`,
     t.match(msg('VolumeDetached'), /unpublished from node a/);
     t.equal(reasons.filter((r) => r === 'VolumeAttached').length, 2, 'attached to a, then b');
 
-    // ---- 4. the VM stops on b; the volume is deleted; nothing is left anywhere ----
+    // ---- 4. a migration back to a is aborted: b keeps running, undisturbed ----
+    const ctxA2 = await attach('a');
+    t.same(await allowList(), [a.hostNqn, b.hostNqn].sort(), 'second migration: a and b again');
+    const devA2 = await mount(a, nodeA, ctxA2);
+    t.equal(await readBlock(a, devA2, 2), second, 'the new target sees the data');
+    await unmount(nodeA, 'a');
+    await detach('a');
+    t.same(await allowList(), [b.hostNqn], 'aborted: only b may connect again');
+    const third3 = await writeBlock(b, devB, 3);
+    t.equal(await readBlock(b, devB, 3), third3, 'b still reads and writes after the abort');
+    const state = await sh(t, b.vm, 'cat /sys/class/nvme/*/state');
+    t.equal(state.trim(), 'live', "b's controller stayed live through both allow-list changes");
+    metrics = await scrape();
+    t.equal(sample(metrics, 'rds_csi_migration_active_migrations'), 0);
+    t.equal(
+      sample(metrics, 'rds_csi_migration_migrations_total', '{result="failed"}'),
+      1,
+      'the aborted migration is counted as failed',
+    );
+    t.equal(sample(metrics, 'rds_csi_migration_migrations_total', '{result="success"}'), 1);
+    const failed = await until(
+      'the MigrationFailed event',
+      () => pvcEvents().find((e) => e.reason === 'MigrationFailed'),
+      30_000,
+    );
+    t.equal(failed.type, 'Warning');
+    t.match(
+      failed.message,
+      /from b to a failed after \d+s: target a was unpublished before the hand-off/,
+    );
+    phase('aborted migration b → a: b unaffected');
+
+    // ---- 5. the VM stops on b; the volume is deleted; nothing is left anywhere ----
     await unmount(nodeB, 'b');
     await detach('b');
     await controller.controller('DeleteVolume', { volume_id: volumeId });
