@@ -220,14 +220,23 @@ grep 'host key fingerprint' /tmp/rds-sim.log`,
       level: 'debug',
       sink: { write: (line: string) => logs.push(line) },
     });
-    const app: RunningApp = await startApp(config, logger);
+    let app: RunningApp = await startApp(config, logger);
     let appStopped: Promise<void> | undefined;
     const stopApp = () => (appStopped ??= app.stop());
-    t.teardown(stopApp);
-    const controller = csiClient(app.endpoint.replace(/^tcp:\/\//, ''));
+    t.teardown(() => stopApp());
+    let controller = csiClient(app.endpoint.replace(/^tcp:\/\//, ''));
     const nodeA = csiClient(`127.0.0.1:${a.vm.hostPort(GUEST_PORTS.csi)}`);
     const nodeB = csiClient(`127.0.0.1:${b.vm.hostPort(GUEST_PORTS.csi)}`);
     t.teardown(() => [controller, nodeA, nodeB].forEach((c) => c.close()));
+    const controllerReady = () =>
+      until(
+        'controller ready',
+        async () => {
+          const r = await controller.identity<{ ready?: { value: boolean } }>('Probe');
+          return r.ready?.value === true ? true : undefined;
+        },
+        60_000,
+      );
     const scrape = async (): Promise<string> =>
       (await fetch(`${app.metricsUrl ?? ''}/metrics`)).text();
 
@@ -254,14 +263,7 @@ grep 'host key fingerprint' /tmp/rds-sim.log`,
       const info = await client.node<{ node_id: string }>('NodeGetInfo');
       t.equal(info.node_id, name, `node plugin ${name} answers over gRPC`);
     }
-    await until(
-      'controller ready',
-      async () => {
-        const r = await controller.identity<{ ready?: { value: boolean } }>('Probe');
-        return r.ready?.value === true ? true : undefined;
-      },
-      60_000,
-    );
+    await controllerReady();
     phase('controller and both node plugins ready');
 
     // ---- the volume: RWX block, fenced, PVC metadata from --extra-create-metadata ----
@@ -421,6 +423,39 @@ sha256sum /tmp/block-${mib}`,
     const second = await writeBlock(a, devA, 2);
     await sh(t, a.vm, `blockdev --flushbufs ${shellQuote(devA)}`);
     phase('b attached during the migration; a wrote again and flushed');
+    t.equal(
+      sample(await scrape(), 'rds_csi_attachment_conflicts_total'),
+      1,
+      'the third node is counted',
+    );
+
+    // ---- the controller restarts mid-migration: its state comes back from Kubernetes ----
+    await stopApp();
+    controller.close();
+    app = await startApp(config, logger);
+    appStopped = undefined;
+    controller = csiClient(app.endpoint.replace(/^tcp:\/\//, ''));
+    await controllerReady();
+    await until(
+      'the migration rebuilt from the VolumeAttachments',
+      async () =>
+        sample(await scrape(), 'rds_csi_migration_active_migrations') === 1 ? true : undefined,
+      60_000,
+    );
+    t.pass('after a restart the controller knows the migration a → b (active migrations 1)');
+    t.equal(
+      await codeOf(
+        controller.controller('ControllerPublishVolume', {
+          volume_id: volumeId,
+          node_id: 'c',
+          volume_capability: BLOCK_CAP,
+          volume_context: ctx,
+        }),
+      ),
+      status.FAILED_PRECONDITION,
+      'still refuses a third node after the restart',
+    );
+    phase('controller restarted mid-migration');
 
     // ---- 3. hand-off: the source unpublishes, the target keeps the volume ----
     await unmount(nodeA, 'a');
@@ -452,7 +487,6 @@ sha256sum /tmp/block-${mib}`,
       (sample(metrics, 'rds_csi_migration_duration_seconds_sum') ?? 0) > 0,
       'the migration took measurable time',
     );
-    t.equal(sample(metrics, 'rds_csi_attachment_conflicts_total'), 1, 'the third node is counted');
 
     // Events land on the PVC (asynchronously: the CSI calls never wait for them).
     const pvcEvents = (): KubeEvent[] =>
