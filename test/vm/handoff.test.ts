@@ -17,14 +17,17 @@ import { startApp, type RunningApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { DENY_ALL_HOST_NQN } from '../../src/domain/attachment';
 import { createLogger } from '../../src/observability/logger';
+import { HOST_NQN_ANNOTATION } from '../../src/kube/ports';
 import { generateSshKeyPair } from '../../src/sim/keys';
-import { FakeKubeApiServer, type Obj } from '../fakes/kube-apiserver';
+import { FakeKubeApiServer } from '../fakes/kube-apiserver';
+import { DRIVER, node, pv, va } from '../integration/kube/helpers';
 import { codeOf, csiClient, status, type CsiClient } from '../helpers/csi';
+import { sample } from '../helpers/prometheus';
 import { freeTcpPort } from './accel';
 import { projectRoot, which } from './host-tools';
 import { shellQuote } from './protocol';
-import { leftoverVmPids, type Vm } from './runner';
-import { asComment, suiteImage, vmSuiteSkipReason } from './suite-util';
+import { leftoverVmPids } from './runner';
+import { asComment, sh, suiteImage, vmSuiteSkipReason } from './suite-util';
 import { GUEST_PORTS, startTopology, TWO_NODES, type TopologyVm } from './topology';
 
 t.setTimeout(15 * 60_000);
@@ -35,22 +38,12 @@ const skip =
   (busybox === null ? 'busybox is not installed (relays the API server to the VMs)' : null);
 if (skip !== null) console.log(`# hand-off test skipped: ${skip}`);
 
-const DRIVER = 'rds-csi.dev';
 const ROOT = projectRoot();
 /** Where the VMs reach the host's stand-in API server. */
 const API_IN_GUEST = { address: '10.0.2.100', port: 6443 };
 const PVC = { namespace: 'vms', name: 'vm-disk' };
 const MiB = 1024 * 1024;
-const HOST_NQN_ANNOTATION = 'rds-csi.dev/host-nqn';
 const BLOCK_CAP = { block: {}, access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } };
-
-async function sh(t: Test, vm: Vm, script: string, timeoutMs = 120_000): Promise<string> {
-  const res = await vm.exec(script, { timeoutMs });
-  if (!t.equal(res.exitCode, 0, `${vm.name}: ${script.split('\n')[0]}`)) {
-    t.comment(asComment(res.output));
-  }
-  return res.output;
-}
 
 async function until<T>(
   what: string,
@@ -98,12 +91,6 @@ ${argv.map(shellQuote).join(' ')} </dev/null >/tmp/node.log 2>&1 &`,
   );
 }
 
-/** The value of one sample in Prometheus text, or undefined when absent. */
-function sample(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
-
 interface KubeEvent {
   reason: string;
   type: string;
@@ -126,12 +113,7 @@ t.test(
     const guestKubeconfig = api
       .kubeconfig()
       .replace(api.url, `http://${API_IN_GUEST.address}:${API_IN_GUEST.port}`);
-    for (const name of ['a', 'b', 'c']) {
-      api.put('nodes', {
-        metadata: { name },
-        status: { conditions: [{ type: 'Ready', status: 'True' }] },
-      });
-    }
+    for (const name of ['a', 'b', 'c']) api.put('nodes', node(name));
 
     // ---- the two VMs ----
     const image = await suiteImage((l) => t.comment(l));
@@ -249,13 +231,7 @@ grep 'host key fingerprint' /tmp/rds-sim.log`,
       );
       t.equal(nqn, v.hostNqn, `node plugin ${v.name} published its host NQN`);
     }
-    api.put('nodes', {
-      metadata: {
-        name: 'c',
-        annotations: { [HOST_NQN_ANNOTATION]: 'nqn.2014-08.org.nvmexpress:uuid:third-node' },
-      },
-      status: { conditions: [{ type: 'Ready', status: 'True' }] },
-    });
+    api.put('nodes', node('c', { hostNqn: 'nqn.2014-08.org.nvmexpress:uuid:third-node' }));
     for (const [name, client] of [
       ['a', nodeA],
       ['b', nodeB],
@@ -286,15 +262,10 @@ grep 'host key fingerprint' /tmp/rds-sim.log`,
     const ctx = created.volume.volume_context;
     const nqn = ctx.nqn ?? '';
     t.match(nqn, /^nqn\./, 'the volume has an NVMe subsystem');
-    api.put('persistentvolumes', {
-      metadata: { name: pvName },
-      spec: {
-        accessModes: ['ReadWriteMany'],
-        volumeMode: 'Block',
-        csi: { driver: DRIVER, volumeHandle: volumeId, volumeAttributes: ctx },
-        claimRef: { kind: 'PersistentVolumeClaim', ...PVC },
-      },
-    });
+    api.put(
+      'persistentvolumes',
+      pv(pvName, volumeId, { block: true, rwx: true, attrs: ctx, claim: PVC }),
+    );
     api.put('persistentvolumeclaims', {
       metadata: { ...PVC },
       spec: { accessModes: ['ReadWriteMany'], volumeMode: 'Block', volumeName: pvName },
@@ -309,20 +280,16 @@ grep 'host key fingerprint' /tmp/rds-sim.log`,
     t.same(await allowList(), [DENY_ALL_HOST_NQN], 'fenced from birth: no host may connect');
 
     // The external attacher: a VolumeAttachment, ControllerPublish, then attached = true.
-    const vaName = (node: string) =>
-      `csi-${crypto.createHash('sha256').update(`${pvName}${DRIVER}${node}`).digest('hex')}`;
-    const attach = async (node: string) => {
-      const va: Obj = {
-        metadata: { name: vaName(node) },
-        spec: { attacher: DRIVER, nodeName: node, source: { persistentVolumeName: pvName } },
-        status: { attached: false },
-      };
-      api.put('volumeattachments', va);
+    const vaName = (nodeId: string) =>
+      `csi-${crypto.createHash('sha256').update(`${pvName}${DRIVER}${nodeId}`).digest('hex')}`;
+    const attach = async (nodeId: string) => {
+      const createdAt = Date.now();
+      api.put('volumeattachments', va(vaName(nodeId), pvName, nodeId, createdAt, false));
       const res = await controller.controller<{ publish_context: Record<string, string> }>(
         'ControllerPublishVolume',
-        { volume_id: volumeId, node_id: node, volume_capability: BLOCK_CAP, volume_context: ctx },
+        { volume_id: volumeId, node_id: nodeId, volume_capability: BLOCK_CAP, volume_context: ctx },
       );
-      api.put('volumeattachments', { ...va, status: { attached: true } });
+      api.put('volumeattachments', va(vaName(nodeId), pvName, nodeId, createdAt, true));
       return res.publish_context;
     };
     const detach = async (node: string) => {
@@ -476,12 +443,12 @@ sha256sum /tmp/block-${mib}`,
     metrics = await scrape();
     t.equal(sample(metrics, 'rds_csi_migration_active_migrations'), 0, 'no migration active');
     t.equal(
-      sample(metrics, 'rds_csi_migration_migrations_total', '{result="success"}'),
+      sample(metrics, 'rds_csi_migration_migrations_total{result="success"}'),
       1,
       'one migration succeeded',
     );
-    t.equal(sample(metrics, 'rds_csi_migration_migrations_total', '{result="failed"}'), 0);
-    t.equal(sample(metrics, 'rds_csi_migration_migrations_total', '{result="timeout"}'), 0);
+    t.equal(sample(metrics, 'rds_csi_migration_migrations_total{result="failed"}'), 0);
+    t.equal(sample(metrics, 'rds_csi_migration_migrations_total{result="timeout"}'), 0);
     t.equal(sample(metrics, 'rds_csi_migration_duration_seconds_count'), 1);
     t.ok(
       (sample(metrics, 'rds_csi_migration_duration_seconds_sum') ?? 0) > 0,
@@ -539,11 +506,11 @@ sha256sum /tmp/block-${mib}`,
     metrics = await scrape();
     t.equal(sample(metrics, 'rds_csi_migration_active_migrations'), 0);
     t.equal(
-      sample(metrics, 'rds_csi_migration_migrations_total', '{result="failed"}'),
+      sample(metrics, 'rds_csi_migration_migrations_total{result="failed"}'),
       1,
       'the aborted migration is counted as failed',
     );
-    t.equal(sample(metrics, 'rds_csi_migration_migrations_total', '{result="success"}'), 1);
+    t.equal(sample(metrics, 'rds_csi_migration_migrations_total{result="success"}'), 1);
     const failed = await until(
       'the MigrationFailed event',
       () => pvcEvents().find((e) => e.reason === 'MigrationFailed'),

@@ -1,10 +1,11 @@
-// Shared by the host-side VM test files: the skip decision and the image, built once per
-// process with its build time reported.
+// Shared by the host-side VM test files: the skip decision, the image (built once per
+// process with its build time reported) and running a checked shell step in a VM.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Test } from 'tap';
 import { ensureImage, missingBuildTools, type VmImage } from './image';
 import { projectRoot } from './host-tools';
-import { vmUnavailableReason } from './runner';
+import { vmUnavailableReason, type Vm } from './runner';
 
 /** Why the VM suite cannot run on this machine, or null. */
 export function vmSuiteSkipReason(): string | null {
@@ -33,4 +34,13 @@ export function asComment(text: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+/** Runs a sh script in `vm`, asserting exit 0 (the output is shown when it fails). */
+export async function sh(t: Test, vm: Vm, script: string, timeoutMs = 120_000): Promise<string> {
+  const res = await vm.exec(script, { timeoutMs });
+  if (!t.equal(res.exitCode, 0, `${vm.name}: ${script.split('\n')[0]}`)) {
+    t.comment(asComment(res.output));
+  }
+  return res.output;
 }

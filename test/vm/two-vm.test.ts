@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { projectRoot } from './host-tools';
 import { shellQuote } from './protocol';
 import { leftoverVmPids, type Vm } from './runner';
-import { asComment, suiteImage, vmSuiteSkipReason } from './suite-util';
+import { asComment, sh, suiteImage, vmSuiteSkipReason } from './suite-util';
 import { startTopology, TWO_NODES } from './topology';
 
 t.setTimeout(15 * 60_000);
@@ -27,14 +27,6 @@ async function cli(
   if (!t.equal(res.exitCode, 0, `${vm.name}: cli ${command}`)) t.comment(asComment(res.output));
   const last = res.output.trim().split('\n').pop() ?? '';
   return res.exitCode === 0 ? (JSON.parse(last) as Record<string, string>) : {};
-}
-
-async function sh(t: Test, vm: Vm, script: string): Promise<string> {
-  const res = await vm.exec(script, { timeoutMs: 120_000 });
-  if (!t.equal(res.exitCode, 0, `${vm.name}: ${script.split('\n')[0]}`)) {
-    t.comment(asComment(res.output));
-  }
-  return res.output;
 }
 
 t.test(

@@ -9,18 +9,11 @@ import { startHealthServer } from '../../../src/observability/http';
 import { createMetrics } from '../../../src/observability/metrics';
 import { nullLogger } from '../../../src/observability/logger';
 import { csiClient } from '../../helpers/csi';
+import { sample } from '../../helpers/prometheus';
 import { startConformanceDriver } from '../../conformance/driver';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findPromtool, promtoolCheck } from './promtool';
-
-/** The value of one sample in Prometheus text output, or undefined. */
-export function sample(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
 
 t.test('stage, publish, unpublish, unstage and a failed stage show up in /metrics', async (t) => {
   const metrics = createMetrics({
