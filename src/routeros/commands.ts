@@ -148,11 +148,11 @@ export function createBuilders(basePath: string): CommandBuilders {
       if (spec.export === undefined) {
         text += ' nvme-tcp-export=no';
       } else {
-        const hosts = spec.export.allowedHosts ?? [];
         text +=
           ' ' +
-          exportArgs(spec.export.nqn, spec.export.port, hosts) +
-          (hosts.length === 0 ? ' nvme-tcp-server-allow-host-name=""' : '');
+          exportArgs(spec.export.nqn, spec.export.port) +
+          ' ' +
+          allowHostArg(spec.export.allowedHosts ?? []);
       }
       return { name: '/disk add copy-from', text, mutating: true };
     },
@@ -171,11 +171,9 @@ export function createBuilders(basePath: string): CommandBuilders {
     },
     diskSetAllowedHosts(slot, hostNqns) {
       const s = validateSlot(slot);
-      const arg =
-        hostNqns.length === 0 ? 'nvme-tcp-server-allow-host-name=""' : allowHostArg(hostNqns);
       return {
         name: '/disk set allow-host',
-        text: `/disk set [find slot=${quote(s)}] ${arg}`,
+        text: `/disk set [find slot=${quote(s)}] ${allowHostArg(hostNqns)}`,
         mutating: true,
       };
     },
