@@ -135,8 +135,7 @@ export function createAttachmentManager(d: AttachmentManagerDeps): AttachmentRun
       manager.holdUntil(ready);
       await ready;
       unsubscribe = d.health?.onReconnect(() => void rec.trigger('rds-reconnect'));
-      rec.start();
-      await rec.trigger('start');
+      await rec.start();
     },
     async stop() {
       unsubscribe?.();

@@ -72,7 +72,8 @@ export class Reconciler {
     this.intervalMs = d.intervalMs ?? 300_000;
   }
 
-  start(): void {
+  /** Arms the interval and runs the first pass; resolves when that pass is done. */
+  start(): Promise<ReconcileReport | undefined> {
     this.stopped = false;
     const every = (): void => {
       this.interval = this.timers.setTimeout(() => {
@@ -81,8 +82,9 @@ export class Reconciler {
       }, this.intervalMs);
     };
     every();
-    void this.trigger('start');
+    const first = this.trigger('start');
     this.armDeadline();
+    return first;
   }
 
   async stop(): Promise<void> {

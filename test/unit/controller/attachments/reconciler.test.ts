@@ -25,7 +25,7 @@ const settle = () => new Promise((r) => setTimeout(r, 20));
 t.test('the deadline timer fails a migration with no RPC arriving', async (t) => {
   const s = setup();
   const rec = withReconciler(s);
-  rec.start();
+  void rec.start();
   await settle();
   await s.service.publish(req('vm', 'a', { rwx: true, timeout: 60 }));
   await s.service.publish(req('vm', 'b', { rwx: true, timeout: 60 }));
@@ -48,7 +48,7 @@ t.test('interval pass clears deleted nodes and reports drift; allow-list repaire
   const rec = withReconciler(s);
   await s.service.publish(req('v1', 'a', { fencing: true }));
   s.exports.allow.set('v1', []);
-  rec.start();
+  void rec.start();
   await settle();
   t.match(rec.last?.drift, [/RDS allow-list \[\] differs/]);
   t.same(s.exports.allow.get('v1'), [nqn('a')], 'allow-list set back');
