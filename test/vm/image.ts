@@ -144,7 +144,9 @@ async function resolvePackages(cacheDir: string): Promise<Resolved> {
     const versions = await candidateVersions([kernelPackage, ...NVME_CLI_PACKAGES]);
     return { kernelPackage, versions };
   };
-  const resolved = { stamp: aptListsStamp(), ...(await withAptUpdate(lookup)) };
+  const looked = await withAptUpdate(lookup);
+  // Stamped after the lookup: it may have refreshed the lists.
+  const resolved = { stamp: aptListsStamp(), ...looked };
   fs.writeFileSync(file, JSON.stringify(resolved));
   return resolved;
 }

@@ -62,7 +62,7 @@ const OWNER_TAG = `rdsvm-${process.pid}-`;
 let hooksInstalled = false;
 
 /** Kills every QEMU process this process started and has not seen exit. */
-export function killAllVms(): void {
+function killAllVms(): void {
   for (const child of live.values()) child.kill('SIGKILL');
 }
 

@@ -134,14 +134,11 @@ export async function startTopology(
   // allSettled: when one VM fails to boot, the other must still be stopped after its boot.
   const settled = await Promise.allSettled(specs.map(boot));
   try {
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const vms = started
-      .slice()
-      .sort(
-        (x, y) =>
-          specs.findIndex((s) => s.name === x.name) - specs.findIndex((s) => s.name === y.name),
-      );
+    // In spec order (allSettled keeps it), whichever VM booted first.
+    const vms = settled.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
     const rds = vms[rdsIndex];
     if (rds === undefined) throw new Error('rds VM missing');
     return {

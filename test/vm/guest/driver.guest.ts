@@ -55,7 +55,7 @@ t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? fals
     await driver.stop();
     fs.rmSync(poolDir, { recursive: true, force: true });
   });
-  await runSuite(t, client, { ...driver.params, realKernel: true }, ALL_CASES);
+  await runSuite(t, client, driver.params, ALL_CASES);
   t.comment(`conformance on the real kernel took ${Math.round((Date.now() - started) / 1000)} s`);
 });
 
