@@ -57,6 +57,21 @@ export function mountAt(
   return found;
 }
 
+/**
+ * Does the mount use the block device `name` (e.g. 'nvme0n1')? Either a filesystem on it
+ * (same 'major:minor') or its device node bind-mounted out of devtmpfs (a raw block
+ * volume, whose root is '/<name>').
+ */
+export function mountUsesDevice(
+  entry: MountEntry,
+  device: { readonly majorMinor: string | undefined; readonly name: string },
+): boolean {
+  return (
+    (device.majorMinor !== undefined && entry.majorMinor === device.majorMinor) ||
+    (entry.fsType === 'devtmpfs' && entry.root === `/${device.name}`)
+  );
+}
+
 /** True when the mount (or its superblock) is read-only. */
 export function isReadOnly(entry: MountEntry): boolean {
   return entry.options.includes('ro') || entry.superOptions.includes('ro');

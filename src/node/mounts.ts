@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { FailedPreconditionError } from '../domain/errors';
 import type { MountEntry } from '../mount/ports';
-import { mountAt } from '../mount/mountinfo';
+import { mountAt, mountUsesDevice } from '../mount/mountinfo';
 import type { NodeContext } from './deps';
 
 /** Stacked mounts at one path that unmountAll removes before giving up (a mount storm). */
@@ -57,13 +57,8 @@ export function deviceUsers(
   device: { majorMinor: string | undefined; path: string },
   except: readonly string[] = [],
 ): MountEntry[] {
-  const nodeRoot = `/${path.basename(device.path)}`;
-  return entries.filter(
-    (e) =>
-      !except.includes(e.mountPoint) &&
-      ((device.majorMinor !== undefined && e.majorMinor === device.majorMinor) ||
-        (e.fsType === 'devtmpfs' && e.root === nodeRoot)),
-  );
+  const node = { majorMinor: device.majorMinor, name: path.basename(device.path) };
+  return entries.filter((e) => !except.includes(e.mountPoint) && mountUsesDevice(e, node));
 }
 
 /** Does `entry` sit on `device` (a filesystem mount of it, or a bind of its node)? */

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { mountUsesDevice, parseMountinfo } from '../mount/mountinfo';
 import type { NvmeAddon } from './native';
 
 export interface DeviceUse {
@@ -61,31 +62,20 @@ async function blockNodes(name: string, sysfsRoot: string): Promise<BlockNode[]>
   return nodes;
 }
 
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Pure: mounts in mountinfo `text` that use one of `nodes`. */
+/** Pure: mounts in mountinfo `text` that use one of `nodes` (or name it as their source). */
 export function mountUsers(
   text: string,
   nodes: readonly Pick<BlockNode, 'name' | 'dev'>[],
 ): DeviceUse[] {
   const out: DeviceUse[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    const sep = fields.indexOf('-');
-    if (sep < 6) continue;
-    const majmin = fields[2];
-    const root = unescapeMountField(fields[3] ?? '');
-    const mountPoint = unescapeMountField(fields[4] ?? '');
-    const fstype = fields[sep + 1];
-    const source = fields[sep + 2];
+  for (const entry of parseMountinfo(text)) {
     for (const node of nodes) {
-      const direct =
-        (node.dev !== undefined && majmin === node.dev) || source === `/dev/${node.name}`;
-      // A raw block volume: the device node itself bind-mounted out of devtmpfs.
-      const bound = fstype === 'devtmpfs' && root === `/${node.name}`;
-      if (direct || bound) out.push({ kind: 'mount', device: node.name, detail: mountPoint });
+      if (
+        mountUsesDevice(entry, { majorMinor: node.dev, name: node.name }) ||
+        entry.source === `/dev/${node.name}`
+      ) {
+        out.push({ kind: 'mount', device: node.name, detail: entry.mountPoint });
+      }
     }
   }
   return out;
