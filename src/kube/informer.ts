@@ -8,6 +8,7 @@
  * - Every `resyncMs` the informer relists the same way, so the cache cannot drift forever.
  * Handlers must not throw (a throw is logged and swallowed so the loop keeps running).
  */
+import { backoffDelay } from '../domain/backoff';
 import type { Logger } from '../observability/logger';
 import type { Cache } from './ports';
 
@@ -135,8 +136,8 @@ export class SupervisedInformer<T extends RawObject, V> implements Cache<V> {
         failures++;
         const base = this.o.backoffInitialMs ?? 500;
         const cap = this.o.backoffMaxMs ?? 30_000;
-        const delay = Math.min(cap, base * 2 ** Math.min(failures - 1, 16));
-        const jittered = Math.round(delay * (0.5 + (this.o.random ?? Math.random)() / 2));
+        const random = (this.o.random ?? Math.random)();
+        const jittered = backoffDelay(Math.min(failures - 1, 16), base, cap, random);
         this.o.logger.warn('watch failed; retrying', {
           informer: this.o.name,
           attempt: failures,

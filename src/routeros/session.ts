@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Client } from 'ssh2';
+import { backoffDelay } from '../domain/backoff';
 import { type DomainError, UnavailableError, isDomainError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
 import type { Reply } from './classify';
@@ -362,8 +363,12 @@ export class SshSession {
     } else if (this.everConnected || this.attempt > 0) {
       this.deps.metrics.reconnect('failure');
     }
-    const exp = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectBaseMs * 2 ** this.attempt);
-    const delay = Math.round(exp * (0.5 + this.random() * 0.5));
+    const delay = backoffDelay(
+      this.attempt,
+      this.opts.reconnectBaseMs,
+      this.opts.reconnectMaxMs,
+      this.random(),
+    );
     this.attempt = Math.min(this.attempt + 1, 30);
     this.state = 'backoff';
     this.deps.logger.debug('RouterOS reconnect scheduled', {
