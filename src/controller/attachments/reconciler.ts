@@ -10,7 +10,7 @@
  *    published nodes when it differs (e.g. after an RDS restart).
  * Passes never overlap: a trigger during a pass schedules exactly one more.
  */
-import { DENY_ALL_HOST_NQN, nodesOf, type VolumeState } from '../../domain/attachment';
+import { allowListOf, nodesOf, type VolumeState } from '../../domain/attachment';
 import type { NodeCache } from '../../kube/ports';
 import type { Logger } from '../../observability/logger';
 import type { ExportsPort, VolumesPort } from '../../routeros/ports';
@@ -185,8 +185,7 @@ export class Reconciler {
     const out: string[] = [];
     for (const s of states.values()) {
       if (!s.fencing) continue;
-      const want = s.attachments.map((a) => a.hostNqn).filter((n): n is string => n !== undefined);
-      const expected = want.length === 0 ? [DENY_ALL_HOST_NQN] : [...new Set(want)].sort();
+      const expected = allowListOf(s);
       try {
         const disk = await volumes.get(s.volumeId);
         if (disk === undefined) continue;

@@ -79,8 +79,7 @@ class Fx {
   }
   allowHosts(s: VolumeState): void {
     if (!s.fencing) return;
-    const nqns = s.attachments.map((a) => a.hostNqn).filter((n): n is string => n !== undefined);
-    const hostNqns = nqns.length === 0 ? [DENY_ALL_HOST_NQN] : [...new Set(nqns)].sort();
+    const hostNqns = allowListOf(s);
     // One allow-list per transition (the final one), first, so a caller that stops at a
     // failed update has done nothing else.
     const i = this.list.findIndex((e) => e.kind === 'allowHosts');
@@ -90,6 +89,15 @@ class Fx {
   persist(): void {
     this.list.push({ kind: 'persist', volumeId: this.volumeId });
   }
+}
+
+/**
+ * The RDS allow-list a fenced volume must have: its published nodes' host NQNs, deduplicated
+ * and sorted, or [DENY_ALL_HOST_NQN] when none is known (an empty list means "any host").
+ */
+export function allowListOf(s: VolumeState): string[] {
+  const nqns = s.attachments.map((a) => a.hostNqn).filter((n): n is string => n !== undefined);
+  return nqns.length === 0 ? [DENY_ALL_HOST_NQN] : [...new Set(nqns)].sort();
 }
 
 export function nodesOf(s: VolumeState | undefined): string[] {
