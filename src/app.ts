@@ -14,7 +14,7 @@ import { startHealthServer } from './observability/http';
 import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildInfo } from './paths';
-import { createRouterOsPorts, routerOsMetrics, type RouterOsAdapter } from './routeros';
+import type { RouterOsAdapter, RouterOsConfig } from './routeros';
 import { controllerHandlers } from './csi/controller';
 import { nodeHandlers } from './csi/node';
 import type { ControllerHandlers } from './csi/gen/csi/v1/Controller';
@@ -35,7 +35,6 @@ import { access } from 'node:fs/promises';
 import { constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningSim } from './sim';
-import { startEmbeddedSim } from './sim/embedded';
 
 export interface RunningApp {
   readonly endpoint: string;
@@ -124,6 +123,8 @@ async function wireController(
   checks: ReadinessCheck[],
 ): Promise<ControllerHandlers> {
   const target = await resolveRdsTarget(config, logger);
+  // RouterOS (ssh2) only where the Controller runs: node-only start-up never loads it.
+  const { createRouterOsPorts, routerOsMetrics } = await import('./routeros');
   if (target.sim) {
     const sim = target.sim;
     closers.push({ name: 'embedded rds-sim', close: () => sim.stop() });
@@ -338,18 +339,21 @@ async function sweepOrphans(
   }
 }
 
-export type RdsTarget = { routeros: Parameters<typeof createRouterOsPorts>[0]; sim?: RunningSim };
+export type RdsTarget = { routeros: RouterOsConfig; sim?: RunningSim };
 
-/** The RDS to talk to: the configured one, or a freshly started embedded simulator. */
-export function resolveRdsTarget(config: Config, logger: Logger): Promise<RdsTarget> {
-  return config.sim
-    ? startEmbeddedSim({
-        stateDir: config.simStateDir,
-        poolPath: config.rds.poolPath,
-        commandTimeoutMs: config.rds.commandTimeoutMs,
-        logger,
-      })
-    : Promise.resolve(realRds(config));
+/**
+ * The RDS to talk to: the configured one, or a freshly started embedded simulator (loaded
+ * only then: it brings the whole simulator and an SSH server).
+ */
+export async function resolveRdsTarget(config: Config, logger: Logger): Promise<RdsTarget> {
+  if (!config.sim) return realRds(config);
+  const { startEmbeddedSim } = await import('./sim/embedded');
+  return startEmbeddedSim({
+    stateDir: config.simStateDir,
+    poolPath: config.rds.poolPath,
+    commandTimeoutMs: config.rds.commandTimeoutMs,
+    logger,
+  });
 }
 
 function realRds(config: Config): RdsTarget {

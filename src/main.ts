@@ -5,7 +5,6 @@
  */
 import { resolveRdsTarget, startApp } from './app';
 import { ConfigError, loadConfig, serveHelp, type Config } from './config';
-import { runDoctor } from './doctor';
 import { createLogger, type Logger } from './observability/logger';
 import { buildInfo } from './paths';
 
@@ -106,6 +105,7 @@ async function doctor(
   const target = config.mode === 'node' ? undefined : await resolveRdsTarget(config, quiet);
   try {
     const r = target?.routeros;
+    const { runDoctor } = await import('./doctor');
     const { report, failed } = await runDoctor({
       config,
       ...(env.PATH ? { path: env.PATH } : {}),
