@@ -23,10 +23,8 @@ import { mapConnectError } from './errors';
 import { isNativeError } from './native';
 import { buildConnectOptions, resolveTraddr } from './options';
 import type { AttachOptions, AttachResult, AttachTarget } from './ports';
-import { type Topology, controllersOf, findNamespace } from './topology';
+import { type Topology, controllersOf, findNamespace, isRemoving } from './topology';
 import { pollUntil, raceDeadline, throwIfAborted } from './wait';
-
-const GONE_STATES = new Set(['deleting', 'deleting (no IO)', 'dead']);
 
 interface Connected {
   readonly instance: number | undefined;
@@ -94,7 +92,7 @@ export async function waitForDevice(
   return pollUntil<Ready>(
     async () => {
       const topo = await ctx.scan();
-      const ctrls = controllersOf(topo, nqn).filter((c) => !GONE_STATES.has(c.state));
+      const ctrls = controllersOf(topo, nqn).filter((c) => !isRemoving(c.state));
       lastStates = ctrls.map((c) => `${c.name} ${c.state}`).join(', ') || 'no controller';
       const live = ctrls.filter((c) => c.state === 'live');
       anyLive = live.length > 0 || ctrls.length === 0;

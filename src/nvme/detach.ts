@@ -10,10 +10,8 @@ import { recordActive } from './context';
 import { isGoneError, mapControllerWriteError } from './errors';
 import { describeUses, findDeviceUsers } from './inuse';
 import type { DetachOptions, DetachResult } from './ports';
-import { controllersOf, namespacesOf } from './topology';
+import { controllersOf, isRemoving, namespacesOf } from './topology';
 import { throwIfAborted } from './wait';
-
-const REMOVING = new Set(['deleting', 'deleting (no IO)', 'dead']);
 
 export function assertManaged(ctx: FabricsContext, nqn: string): void {
   if (!ctx.isManaged(nqn)) {
@@ -32,7 +30,7 @@ export async function detach(
   assertManaged(ctx, nqn);
   throwIfAborted(opts.signal);
   const topo = await ctx.scan();
-  const ctrls = controllersOf(topo, nqn).filter((c) => !REMOVING.has(c.state));
+  const ctrls = controllersOf(topo, nqn).filter((c) => !isRemoving(c.state));
   if (ctrls.length === 0) return { disconnected: 0 };
   const devices = namespacesOf(topo, nqn).map((n) => n.name);
   const uses = await findDeviceUsers(devices, {

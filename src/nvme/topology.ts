@@ -166,6 +166,20 @@ export function parseScan(raw: RawScan): Topology {
   return { controllers, subsystems, namespaces, truncated: raw.truncated };
 }
 
+/**
+ * Controller states in which the kernel is tearing the controller down: it is neither
+ * reused by an attach nor disconnected again by a detach.
+ */
+const REMOVING_STATES: ReadonlySet<ControllerState> = new Set<ControllerState>([
+  'deleting',
+  'deleting (no IO)',
+  'dead',
+]);
+
+export function isRemoving(state: ControllerState): boolean {
+  return REMOVING_STATES.has(state);
+}
+
 export function controllersOf(topo: Topology, nqn: string): Controller[] {
   return topo.controllers.filter((c) => c.subsysnqn === nqn);
 }
