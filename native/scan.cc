@@ -151,7 +151,7 @@ class ScanWorker : public PromiseWorker {
   }
 
   // Namespaces directly under `dir` (a controller or subsystem directory).
-  bool CollectNamespaces(const std::string& dir, const std::string& parent,
+  void CollectNamespaces(const std::string& dir, const std::string& parent,
                          const std::vector<std::string>& entries) {
     for (const std::string& entry : entries) {
       if (!IsNamespaceName(entry)) continue;
@@ -161,7 +161,6 @@ class ScanWorker : public PromiseWorker {
       }
       namespaces_.push_back(std::move(ns));
     }
-    return true;
   }
 
   bool ScanControllers() {
