@@ -4,6 +4,7 @@
  * identity for the attachment rules and events) and its accessible topology.
  */
 import { isFsType, formatVolumeContext, type FsType } from '../domain/volume-context';
+import { pvcFromContext } from '../domain/attachment/params';
 import { InvalidArgumentError } from '../domain/errors';
 import { volumeNqn } from '../domain/ids';
 import {
@@ -100,15 +101,14 @@ export function publishInfo(disk: Disk, ctx: Readonly<Record<string, string>>): 
   if (fencing !== undefined && fencing !== 'true' && fencing !== 'false') {
     throw new InvalidArgumentError(`volume_context ${PARAM.hostFencing} is invalid`);
   }
-  const name = ctx[PVC_NAME_KEY];
-  const namespace = ctx[PVC_NAMESPACE_KEY];
+  const pvc = pvcFromContext(ctx);
   return {
     volumeId: disk.slot,
     nqn: disk.nqn ?? volumeNqn(disk.slot),
     sizeBytes: disk.sizeBytes,
     migrationTimeoutSeconds,
     hostFencing: fencing === 'true',
-    ...(name && namespace ? { pvc: { namespace, name } } : {}),
+    ...(pvc ? { pvc } : {}),
   };
 }
 

@@ -4,17 +4,9 @@
  * `spec.csi.volumeAttributes` (read when state is rebuilt after a restart).
  */
 import { InvalidArgumentError } from '../errors';
+import { MIGRATION_TIMEOUT_RANGE, PARAM, PVC_NAME_KEY, PVC_NAMESPACE_KEY } from '../params';
 
-export const PARAM_MIGRATION_TIMEOUT = 'migrationTimeoutSeconds';
-export const PARAM_HOST_FENCING = 'hostFencing';
-export const DEFAULT_MIGRATION_TIMEOUT_SECONDS = 300;
-export const MIN_MIGRATION_TIMEOUT_SECONDS = 30;
-export const MAX_MIGRATION_TIMEOUT_SECONDS = 3600;
 export const DEFAULT_GRACE_PERIOD_MS = 30_000;
-
-/** Volume context keys external-provisioner adds with --extra-create-metadata. */
-export const CTX_PVC_NAME = 'csi.storage.k8s.io/pvc/name';
-export const CTX_PVC_NAMESPACE = 'csi.storage.k8s.io/pvc/namespace';
 
 export interface AttachmentParams {
   readonly migrationTimeoutMs: number;
@@ -28,27 +20,24 @@ export interface AttachmentParams {
 export function parseAttachmentParams(
   ctx: Readonly<Record<string, string>> | undefined,
 ): AttachmentParams {
-  const rawTimeout = ctx?.[PARAM_MIGRATION_TIMEOUT]?.trim();
-  let seconds = DEFAULT_MIGRATION_TIMEOUT_SECONDS;
+  const r = MIGRATION_TIMEOUT_RANGE;
+  const rawTimeout = ctx?.[PARAM.migrationTimeoutSeconds]?.trim();
+  let seconds: number = r.dflt;
   if (rawTimeout !== undefined && rawTimeout !== '') {
     seconds = /^\d+$/.test(rawTimeout) ? Number(rawTimeout) : NaN;
-    if (
-      !Number.isInteger(seconds) ||
-      seconds < MIN_MIGRATION_TIMEOUT_SECONDS ||
-      seconds > MAX_MIGRATION_TIMEOUT_SECONDS
-    ) {
+    if (!Number.isInteger(seconds) || seconds < r.min || seconds > r.max) {
       throw new InvalidArgumentError(
-        `${PARAM_MIGRATION_TIMEOUT} must be an integer from ${MIN_MIGRATION_TIMEOUT_SECONDS} ` +
-          `to ${MAX_MIGRATION_TIMEOUT_SECONDS}, got ${JSON.stringify(rawTimeout)}`,
+        `${PARAM.migrationTimeoutSeconds} must be an integer from ${r.min} ` +
+          `to ${r.max}, got ${JSON.stringify(rawTimeout)}`,
       );
     }
   }
-  const rawFencing = ctx?.[PARAM_HOST_FENCING]?.trim().toLowerCase();
+  const rawFencing = ctx?.[PARAM.hostFencing]?.trim().toLowerCase();
   let fencing = false;
   if (rawFencing !== undefined && rawFencing !== '') {
     if (rawFencing !== 'true' && rawFencing !== 'false') {
       throw new InvalidArgumentError(
-        `${PARAM_HOST_FENCING} must be "true" or "false", got ${JSON.stringify(rawFencing)}`,
+        `${PARAM.hostFencing} must be "true" or "false", got ${JSON.stringify(rawFencing)}`,
       );
     }
     fencing = rawFencing === 'true';
@@ -60,8 +49,8 @@ export function parseAttachmentParams(
 export function pvcFromContext(
   ctx: Readonly<Record<string, string>> | undefined,
 ): { readonly namespace: string; readonly name: string } | undefined {
-  const name = ctx?.[CTX_PVC_NAME];
-  const namespace = ctx?.[CTX_PVC_NAMESPACE];
+  const name = ctx?.[PVC_NAME_KEY];
+  const namespace = ctx?.[PVC_NAMESPACE_KEY];
   if (name === undefined || name === '' || namespace === undefined || namespace === '') {
     return undefined;
   }
