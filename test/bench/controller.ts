@@ -15,9 +15,9 @@ import { SimpleAttachments } from '../../src/controller/simple-attachments';
 import { MiB } from '../../src/domain/sizes';
 import { nullLogger } from '../../src/observability/logger';
 import { createRouterOsPorts } from '../../src/routeros';
-import { HOST_KEY_FILE, startSim } from '../../src/sim';
+import { startSim } from '../../src/sim';
+import { generateSshKeyPair } from '../../src/sim/keys';
 import { csiClient, type Call } from '../helpers/csi';
-import { keyPair } from '../integration/routeros/harness';
 import { CONFIG, createReq, pvcName } from '../unit/controller/harness';
 import type { BenchRow } from './types';
 import { summarize } from './types';
@@ -33,8 +33,7 @@ interface Rig {
 
 async function startRig(): Promise<Rig> {
   const dir = await fs.mkdtemp(join(tmpdir(), 'rds-csi-bench-ctl-'));
-  const pair = keyPair();
-  await fs.writeFile(join(dir, HOST_KEY_FILE), keyPair().private, { mode: 0o600 });
+  const pair = generateSshKeyPair();
   const sim = await startSim({ authorizedKeys: [pair.public], stateDir: join(dir, 'sim') });
   const ros = createRouterOsPorts(
     {

@@ -10,8 +10,8 @@ import { Client } from 'ssh2';
 import { nullLogger } from '../../src/observability/logger';
 import { createRouterOsPorts } from '../../src/routeros';
 import { parseDisks } from '../../src/routeros/parse';
-import { HOST_KEY_FILE, startSim, type RunningSim } from '../../src/sim';
-import { keyPair } from '../integration/routeros/harness';
+import { startSim, type RunningSim } from '../../src/sim';
+import { generateSshKeyPair } from '../../src/sim/keys';
 import { genDisk, renderDetail, renderJson, renderTerse, rng } from '../unit/routeros/render';
 import type { BenchRow } from './types';
 import { summarize } from './types';
@@ -47,8 +47,7 @@ function oneShot(sim: RunningSim, privateKey: string): Promise<void> {
 
 async function latency(): Promise<BenchRow[]> {
   const dir = await fs.mkdtemp(join(tmpdir(), 'rds-csi-bench-ros-'));
-  const pair = keyPair();
-  await fs.writeFile(join(dir, HOST_KEY_FILE), keyPair().private, { mode: 0o600 });
+  const pair = generateSshKeyPair();
   const sim = await startSim({ authorizedKeys: [pair.public], stateDir: dir });
   const ros = createRouterOsPorts(
     {

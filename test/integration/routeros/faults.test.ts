@@ -16,7 +16,8 @@ import {
 import { createLogger } from '../../../src/observability/logger';
 import { createMetrics } from '../../../src/observability/metrics';
 import { createRouterOsPorts, fingerprintOf, routerOsMetrics } from '../../../src/routeros';
-import { harness, keyPair, volumeSpec } from './harness';
+import { generateSshKeyPair } from '../../../src/sim/keys';
+import { harness, volumeSpec } from './harness';
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<boolean> => {
   const end = Date.now() + ms;
@@ -189,7 +190,7 @@ t.test('restart: connection lost, reconnected, state kept, listeners told', asyn
 t.test('host key pinning', async (t) => {
   const h = await harness(t);
   await h.ros.health.ping();
-  const other = utils.parseKey(keyPair().public);
+  const other = utils.parseKey(generateSshKeyPair().public);
   if (other instanceof Error) throw other;
   const wrong = fingerprintOf(other.getPublicSSH());
   const lines: string[] = [];

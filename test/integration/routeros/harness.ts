@@ -5,7 +5,6 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { utils } from 'ssh2';
 import type { Test } from 'tap';
 import {
   type RouterOsMetrics,
@@ -14,21 +13,8 @@ import {
   type RouterOsConfig,
 } from '../../../src/routeros';
 import { nullLogger, type Logger } from '../../../src/observability/logger';
-import { HOST_KEY_FILE, startSim, type RunningSim, type SimOptions } from '../../../src/sim';
-
-/**
- * A key pair that ssh2 can parse back: its ed25519 generator yields an unparseable private
- * key about once in 250 tries (measured with ssh2 1.17), which would make tests flaky.
- */
-export function keyPair(type: 'ed25519' | 'rsa' = 'ed25519'): { private: string; public: string } {
-  for (;;) {
-    const pair =
-      type === 'rsa'
-        ? utils.generateKeyPairSync('rsa', { bits: 2048 })
-        : utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
-  }
-}
+import { startSim, type RunningSim, type SimOptions } from '../../../src/sim';
+import { generateSshKeyPair } from '../../../src/sim/keys';
 
 export interface Harness {
   readonly sim: RunningSim;
@@ -53,10 +39,9 @@ export async function harness(
     metrics?: RouterOsMetrics;
   } = {},
 ): Promise<Harness> {
-  const pair = keyPair(opts.keyType);
-  // Our own state dir with a known-good host key (see keyPair).
+  const pair = generateSshKeyPair(opts.keyType);
+  // The simulator generates its (parse-checked) host key in this dir on start.
   const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ros-it-'));
-  await fs.writeFile(path.join(stateDir, HOST_KEY_FILE), keyPair().private, { mode: 0o600 });
   const sim = await startSim({ authorizedKeys: [pair.public], stateDir, ...opts.sim });
   const adapters: RouterOsAdapter[] = [];
   t.teardown(async () => {

@@ -6,7 +6,7 @@ import t from 'tap';
 import { UnavailableError } from '../../../src/domain/errors';
 import { nullLogger } from '../../../src/observability/logger';
 import { createRouterOsPorts, type RouterOsConfig } from '../../../src/routeros';
-import { keyPair } from '../../integration/routeros/harness';
+import { generateSshKeyPair } from '../../../src/sim/keys';
 
 /** A port on loopback that nothing listens on (bound, then closed). */
 async function deadPort(): Promise<number> {
@@ -40,7 +40,7 @@ t.test('an unreadable private key: UNAVAILABLE naming the cause, retried', async
 
 t.test('nothing listening: UNAVAILABLE, not a timeout', async (t) => {
   const ros = createRouterOsPorts(
-    { ...base(await deadPort()), privateKey: keyPair().private },
+    { ...base(await deadPort()), privateKey: generateSshKeyPair().private },
     { logger: nullLogger() },
   );
   t.teardown(() => ros.close());
