@@ -219,9 +219,10 @@ async function nodeKube(
   if (source === undefined) return noopNodeEvents;
   const { createKubeClients, loadKubeConfig } = await import('./kube/client');
   const { EventRecorder } = await import('./kube/events');
-  const { nodeAnnotator } = await import('./kube/node-identity');
-  const kc = loadKubeConfig(source);
-  const clients = createKubeClients(kc, { component: 'rds-csi-node', instance: config.nodeId });
+  const clients = createKubeClients(loadKubeConfig(source), {
+    component: 'rds-csi-node',
+    instance: config.nodeId,
+  });
   const recorder = new EventRecorder({
     api: clients.events,
     logger: log,
@@ -229,12 +230,11 @@ async function nodeKube(
     defaultNamespace: 'default',
   });
   closers.push({ name: 'node events', close: () => recorder.stop() });
-  const annotate = nodeAnnotator(kc);
   let stopped = false;
   closers.push({ name: 'node annotation', close: () => Promise.resolve(void (stopped = true)) });
   const publish = async (delayMs: number): Promise<void> => {
     try {
-      await annotate(config.nodeId, hostnqn);
+      await clients.annotateNode(config.nodeId, hostnqn);
       log.info('host NQN published on the Node', { node: config.nodeId, hostnqn });
     } catch (err) {
       log.warn('could not annotate the Node with the host NQN; retrying', {

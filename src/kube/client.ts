@@ -7,6 +7,7 @@ import { toPvInfo } from './convert';
 import type { ListWatch, WatchEventType } from './informer';
 import {
   KubeApiError,
+  HOST_NQN_ANNOTATION,
   type EventsApi,
   type KubeEventSpec,
   type LeaseApi,
@@ -36,10 +37,16 @@ export interface KubeClients {
   readonly pvs: PvLookup;
   readonly events: EventsApi;
   readonly leases: LeaseApi;
+  /**
+   * Publishes the node plugin's NVMe host NQN on its own Node object, so the controller can
+   * put exactly the published nodes on a fenced volume's RDS allow-list. A JSON merge patch
+   * of one annotation; the caller retries in the background until it lands.
+   */
+  annotateNode(name: string, hostnqn: string): Promise<void>;
 }
 
 /** Normalise client-node failures (ApiException carries `code`) to KubeApiError. */
-export function apiError(err: unknown, what: string): KubeApiError {
+function apiError(err: unknown, what: string): KubeApiError {
   if (err instanceof KubeApiError) return err;
   const code = (err as { code?: unknown }).code;
   const status = typeof code === 'number' ? code : 0;
@@ -215,5 +222,13 @@ export function createKubeClients(
     pvs,
     events,
     leases,
+    async annotateNode(name, hostnqn) {
+      await call('patch node', () =>
+        core.patchNode(
+          { name, body: { metadata: { annotations: { [HOST_NQN_ANNOTATION]: hostnqn } } } },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        ),
+      );
+    },
   };
 }
