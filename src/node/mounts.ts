@@ -14,18 +14,23 @@ const MAX_STACKED = 10_000;
 /**
  * Unmounts everything stacked at `target`, retrying briefly while it is busy. Resolves
  * when nothing is mounted there (idempotent); rejects with FailedPreconditionError when
- * the mount stays busy.
+ * the mount stays busy. `current`, a mount table the caller has just read, spares the
+ * first re-read; every later pass reads the table again.
  */
 export async function unmountAll(
   ctx: NodeContext,
   target: string,
   signal?: AbortSignal,
+  current?: readonly MountEntry[],
 ): Promise<number> {
   let unmounted = 0;
   let lastError: unknown;
   let failures = 0;
+  let table = current;
   for (;;) {
-    if (!mountAt(await ctx.mounter.mounts(), target)) return unmounted;
+    const mounts = table ?? (await ctx.mounter.mounts());
+    table = undefined;
+    if (!mountAt(mounts, target)) return unmounted;
     if (unmounted >= MAX_STACKED) break;
     try {
       await ctx.mounter.unmount(target, signal ? { signal } : {});

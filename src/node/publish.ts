@@ -48,7 +48,8 @@ export function publishVolume(
     if (input.access === 'mount') await ensureStagingMount(ctx, record, device, signal);
     const dev = { majorMinor: await ctx.mounter.deviceNumber(device), path: device };
 
-    const existing = mountAt(await ctx.mounter.mounts(), input.targetPath);
+    const mounts = await ctx.mounter.mounts();
+    const existing = mountAt(mounts, input.targetPath);
     if (existing) {
       if (mountIsOn(existing, dev)) {
         if (isReadOnly(existing) === input.readonly) return;
@@ -64,7 +65,7 @@ export function publishVolume(
         `target is mounted from ${existing.source} (${existing.majorMinor}), the volume is ${device}`,
       );
       try {
-        await unmountAll(ctx, input.targetPath, signal);
+        await unmountAll(ctx, input.targetPath, signal, mounts);
       } catch (err) {
         staleRepaired(ctx, input.volumeId, input.targetPath, false);
         throw err;

@@ -183,7 +183,7 @@ export async function mountStaging(
     );
     repairing = true;
     try {
-      await unmountAll(ctx, at, signal);
+      await unmountAll(ctx, at, signal, mounts);
     } catch (err) {
       staleRepaired(ctx, record.volumeId, at, false);
       throw err;

@@ -49,7 +49,7 @@ export function unstageVolume(
         );
       }
     }
-    await unmountAll(ctx, input.stagingPath, signal);
+    await unmountAll(ctx, input.stagingPath, signal, mounts);
     if (nqn !== undefined) {
       const r = await ctx.fabrics.detach(nqn, signal ? { signal } : {});
       ctx.logger.info('unstaged', { volumeId: input.volumeId, nqn, disconnected: r.disconnected });
