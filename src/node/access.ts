@@ -3,6 +3,7 @@
  * flags. Inputs are structural (the shape of the CSI messages), so use-cases stay free of
  * generated types.
  */
+import { READ_ONLY_MODES } from '../domain/capabilities';
 import { InvalidArgumentError } from '../domain/errors';
 import {
   DEFAULT_FS_TYPE,
@@ -18,7 +19,6 @@ export interface CapabilityShape {
   readonly access_mode?: { readonly mode?: string | number } | null;
 }
 
-const READ_ONLY_MODES = new Set(['SINGLE_NODE_READER_ONLY', 'MULTI_NODE_READER_ONLY']);
 /** A mount option: letters, digits and a few separators; no commas, spaces or quotes. */
 const MOUNT_FLAG = /^[A-Za-z0-9_.:=/+-]{1,128}$/;
 /** Options the node sets itself or that would defeat its guarantees. */
@@ -46,7 +46,8 @@ export function requireCapability(cap: CapabilityShape | null | undefined): Capa
 }
 
 export function isReadOnlyMode(cap: CapabilityShape): boolean {
-  return READ_ONLY_MODES.has(String(cap.access_mode?.mode));
+  const readOnly: ReadonlySet<string> = READ_ONLY_MODES;
+  return readOnly.has(String(cap.access_mode?.mode));
 }
 
 /** The stage access: fs type from the capability, else the volume context, else ext4. */
