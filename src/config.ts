@@ -275,8 +275,8 @@ export function loadConfig(
     node: { kubeletDir, maxVolumesPerNode: maxVolumes, cleanupOrphans: bool('cleanup-orphans') },
     kube: {
       source: kubeSource,
-      graceMs: graceMs ?? 30_000,
-      reconcileIntervalMs: reconcileIntervalMs ?? 300_000,
+      graceMs: graceMs!,
+      reconcileIntervalMs: reconcileIntervalMs!,
       leaderElection: leaderElection
         ? { namespace: str('leader-election-namespace'), identity: env.POD_NAME || hostname() }
         : undefined,
