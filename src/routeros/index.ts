@@ -18,7 +18,7 @@ import { SshSession, type SessionOptions } from './session';
 export type * from './ports';
 export type { RouterOsConfig, OutputForm } from './config';
 export { routerOsMetrics, noMetrics, type RouterOsMetrics } from './metrics';
-export { fingerprintOf } from './session';
+export { fingerprintOf } from './fingerprint';
 
 export interface RouterOsDeps {
   readonly logger: Logger;

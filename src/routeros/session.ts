@@ -14,7 +14,6 @@
  *   connection is dropped and re-established (RouterOS may ignore SSH keepalives).
  * - The RouterOS version is read once per connection and fixes the output form.
  */
-import { createHash } from 'node:crypto';
 import { Client } from 'ssh2';
 import { backoffDelay } from '../domain/backoff';
 import { type DomainError, UnavailableError, isDomainError } from '../domain/errors';
@@ -23,9 +22,13 @@ import type { Reply } from './classify';
 import { SYSTEM_IDENTITY, SYSTEM_RESOURCE } from './commands';
 import type { OutputForm } from './config';
 import { runOnChannel } from './channel';
+import { fingerprintOf } from './fingerprint';
 import { CallScope, FifoSemaphore } from './limits';
 import type { RouterOsMetrics } from './metrics';
 import { formForVersion, parseVersion } from './parse';
+
+/** Still exported here for importers of the session module (src/doctor). */
+export { fingerprintOf };
 
 export interface SessionOptions {
   readonly host: string;
@@ -69,11 +72,6 @@ type State = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 interface Waiter {
   resolve(c: Client): void;
   reject(e: Error): void;
-}
-
-/** `SHA256:<base64 without padding>` of a raw host key blob, as `ssh-keygen -l` prints it. */
-export function fingerprintOf(key: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
 
 const TIMEOUTS_BEFORE_RECONNECT = 3;

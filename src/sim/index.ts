@@ -3,12 +3,12 @@
  * Tests, `npm start` and the `rds-sim` bin all go through startSim.
  */
 import { generateSshKeyPair } from './keys';
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { utils, type ParsedKey } from 'ssh2';
 import { nullLogger, type Logger } from '../observability/logger';
+import { fingerprintOf } from '../routeros/fingerprint';
 import { createFilesBackend, type SimBackend } from './backend';
 import { runLine, type CliReply } from './cli';
 import { FaultEngine, type SimFaults } from './faults';
@@ -71,13 +71,6 @@ export interface RunningSim {
 export const HOST_KEY_FILE = 'ssh_host_ed25519_key';
 export const STATE_FILE = 'disks.json';
 export const FAULTS_FILE = 'faults.json';
-
-/** OpenSSH-style `SHA256:...` fingerprint of a public key. */
-export function fingerprint(key: ParsedKey): string {
-  return (
-    'SHA256:' + createHash('sha256').update(key.getPublicSSH()).digest('base64').replace(/=+$/, '')
-  );
-}
 
 /** Load the ed25519 host key from the state dir, generating it on first start. */
 export async function loadOrCreateHostKey(
@@ -187,7 +180,7 @@ export async function startSim(opts: SimOptions): Promise<RunningSim> {
     },
   });
   const addr = await front.listen(opts.host ?? '127.0.0.1', opts.port ?? 0);
-  const hostKeyFingerprint = fingerprint(hostKey.parsed);
+  const hostKeyFingerprint = fingerprintOf(hostKey.parsed.getPublicSSH());
   logger.info('simulator listening', {
     host: addr.address,
     port: addr.port,
