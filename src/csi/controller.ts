@@ -154,9 +154,6 @@ function call(ctx: CallContext): { signal: AbortSignal; log: CallContext['log'] 
 }
 
 export function controllerHandlers(rpc: RpcWrapper, deps: ControllerDeps): ControllerHandlers {
-  const base = deps.config.poolBasePath.replace(/^\/+|\/+$/g, '');
-  if (base !== deps.config.poolBasePath)
-    deps = { ...deps, config: { ...deps.config, poolBasePath: base } };
   return {
     ControllerGetCapabilities: rpc.unary(
       'ControllerGetCapabilities',
