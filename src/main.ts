@@ -101,8 +101,7 @@ async function doctor(
   io: Io,
   logger: Logger,
 ): Promise<number> {
-  const quiet = logger.child({});
-  const target = config.mode === 'node' ? undefined : await resolveRdsTarget(config, quiet);
+  const target = config.mode === 'node' ? undefined : await resolveRdsTarget(config, logger);
   try {
     const r = target?.routeros;
     const { runDoctor } = await import('./doctor');

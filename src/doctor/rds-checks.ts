@@ -165,6 +165,7 @@ export async function rdsChecks(o: RdsCheckOptions): Promise<CheckResult[]> {
     add('RDS login', pass(`logged in as ${o.user}`));
 
     const version = parseVersion(await exec(conn, SYSTEM_RESOURCE.text, timeoutMs));
+    const form = formForVersion(version);
     const major = Number(/^(\d+)/.exec(version ?? '')?.[1] ?? NaN);
     if (!version || !(major >= 7)) {
       add(
@@ -175,10 +176,8 @@ export async function rdsChecks(o: RdsCheckOptions): Promise<CheckResult[]> {
         ),
       );
     } else {
-      const form = formForVersion(version);
       add('RouterOS version', pass(`${version} (machine-readable output: ${form})`));
     }
-    const form = formForVersion(version);
     const b = createBuilders(o.poolPath);
     const mountPoint = b.basePath.split('/')[0]!;
     const pool = parsePool(await exec(conn, b.poolGet(mountPoint, form).text, timeoutMs), form);
