@@ -2,6 +2,7 @@
  * The flags of `rds-csi serve` (and `doctor`): name, environment variable, default and
  * help text. config.ts turns them into a validated Config.
  */
+import { DEFAULT_MIN_VOLUME_BYTES } from './domain/sizes';
 import { LOG_LEVELS } from './observability/logger';
 
 export type Kind = 'string' | 'boolean';
@@ -147,7 +148,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     name: 'min-volume-size',
     env: 'RDS_CSI_MIN_VOLUME_SIZE',
     kind: 'string',
-    default: '1073741824',
+    default: String(DEFAULT_MIN_VOLUME_BYTES),
     help: 'smallest volume created, in bytes',
   },
   {
