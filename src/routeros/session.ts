@@ -152,7 +152,7 @@ export class SshSession {
       const text = typeof cmd.text === 'string' ? cmd.text : cmd.text(this.form);
       let reply: Reply;
       try {
-        reply = await this.channel(client, text, scope.signal);
+        reply = await runOnChannel(client, text, scope.signal, this.inflight);
       } catch (err) {
         if (isDomainError(err) && err.code === 'deadline-exceeded') this.noteTimeout(client);
         throw err;
@@ -240,10 +240,6 @@ export class SshSession {
     });
   }
 
-  private channel(client: Client, text: string, signal: AbortSignal): Promise<Reply> {
-    return runOnChannel(client, text, signal, this.inflight);
-  }
-
   private failInflight(err: DomainError): void {
     for (const fail of [...this.inflight]) fail(err);
     this.inflight.clear();
@@ -273,12 +269,13 @@ export class SshSession {
         hostVerifier: (key: Buffer): boolean => this.verifyHostKey(key),
       });
       // One small command and reply per exchange: without TCP_NODELAY, Nagle's algorithm
-      // and the peer's delayed ACK add 40-90 ms to every command.
+      // and the peer's delayed ACK add 40-90 ms to every command. The socket exists but is
+      // not connected yet: Node keeps the setting and applies it when the connection opens.
       client.setNoDelay(true);
     } catch (err) {
       // ssh2 throws synchronously on an unreadable key: no point retrying fast, but keep
       // the "never give up" contract (the key Secret may be fixed while we run).
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.lastError = errMessage(err);
       this.deps.logger.error('RouterOS SSH connect failed', { error: this.lastError });
       setImmediate(() => this.onClosed(client));
     }
@@ -300,8 +297,6 @@ export class SshSession {
 
   private async onReady(client: Client): Promise<void> {
     if (this.client !== client || this.state === 'closed') return;
-    // Small request/reply exchanges: Nagle + delayed ACK would add ~40 ms to each command.
-    client.setNoDelay(true);
     const scope = new CallScope(
       SYSTEM_RESOURCE.name,
       this.opts.commandTimeoutMs,
@@ -310,7 +305,7 @@ export class SshSession {
     );
     scope.phase = 'channel';
     try {
-      const reply = await this.channel(client, SYSTEM_RESOURCE.text, scope.signal);
+      const reply = await runOnChannel(client, SYSTEM_RESOURCE.text, scope.signal, this.inflight);
       this.deviceVersion = parseVersion(reply.stdout);
     } catch (err) {
       this.lastError = `reading the RouterOS version failed: ${errMessage(err)}`;
@@ -408,7 +403,7 @@ export class SshSession {
 }
 
 function errMessage(err: unknown): string {
-  return isDomainError(err) || err instanceof Error ? err.message : String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 function safeCall(cb: () => void, logger: Logger): void {
