@@ -11,6 +11,7 @@ import {
   FILE_MENU,
   FILE_TABLE_COLUMNS,
   fileItems,
+  itemId,
 } from './model';
 import type { SimDisk, SimFileEntry } from './model';
 import { RosFailure } from './pool';
@@ -77,11 +78,9 @@ function select(menu: Menu, ref: ItemRef, items: readonly RenderItem[]): RenderI
 }
 
 function disksOf(selected: readonly RenderItem[], all: Listing): SimDisk[] {
-  if (selected.some((i) => i.id === `*${POOL_ID}`))
+  if (selected.some((i) => i.id === itemId(POOL_ID)))
     throw new RosFailure('not allowed for this disk');
-  return all.disks.filter((d) =>
-    selected.some((i) => i.id === `*${d.id.toString(16).toUpperCase()}`),
-  );
+  return all.disks.filter((d) => selected.some((i) => i.id === itemId(d.id)));
 }
 
 async function printLines(
