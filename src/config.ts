@@ -12,7 +12,7 @@ import type { LogLevel } from './observability/logger';
 import { LOG_LEVELS } from './observability/logger';
 import { SERVE_FLAGS, type FlagSpec, type Kind } from './config-flags';
 
-export { DEFAULT_DRIVER_NAME, SERVE_FLAGS, serveHelp } from './config-flags';
+export { SERVE_FLAGS, serveHelp } from './config-flags';
 
 export type Mode = 'controller' | 'node' | 'all';
 const MODES: readonly Mode[] = ['controller', 'node', 'all'];

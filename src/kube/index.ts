@@ -5,12 +5,7 @@
  */
 import type { Metrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
-import {
-  createKubeClients,
-  loadKubeConfig,
-  type KubeClients,
-  type KubeConfigSource,
-} from './client';
+import { createKubeClients, loadKubeConfig, type KubeConfigSource } from './client';
 import { toNodeInfo, toVolumeAttachmentInfo } from './convert';
 import { EventRecorder } from './events';
 import { SupervisedInformer } from './informer';
@@ -18,21 +13,10 @@ import { LeaderElector } from './leader';
 import type { NodeInfo, PvLookup, VolumeAttachmentInfo } from './ports';
 import type * as k8s from '@kubernetes/client-node';
 
-export type * from './ports';
-export { KubeApiError, HOST_NQN_ANNOTATION } from './ports';
-export type { KubeConfigSource } from './client';
-export { EventRecorder } from './events';
-export { LeaderElector } from './leader';
-export { SupervisedInformer } from './informer';
-
 export interface LeaderElectionOptions {
   readonly namespace: string;
-  /** Lease name (default `rds-csi-controller`). */
-  readonly name?: string;
   /** This replica's identity: the pod name. */
   readonly identity: string;
-  readonly leaseDurationMs?: number;
-  readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
 }
 
@@ -43,16 +27,10 @@ export interface KubeOptions {
   readonly metrics?: Pick<Metrics, 'eventsPosted' | 'eventsDropped'>;
   /** `source.component` of posted events (default `rds-csi-controller`). */
   readonly component?: string;
-  /** Namespace for events about cluster-scoped objects (default `default`). */
-  readonly eventNamespace?: string;
-  readonly eventQueueCapacity?: number;
-  readonly informerResyncMs?: number;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   /** Absent = no election: this replica always acts as leader. */
   readonly leaderElection?: LeaderElectionOptions;
-  /** Injected for tests: clients built elsewhere. */
-  readonly clients?: KubeClients;
 }
 
 export interface NodeListener {
@@ -79,13 +57,11 @@ export interface KubeRuntime {
 export function createKube(o: KubeOptions): KubeRuntime {
   const component = o.component ?? 'rds-csi-controller';
   const identity = o.leaderElection?.identity ?? component;
-  const clients =
-    o.clients ?? createKubeClients(loadKubeConfig(o.source), { component, instance: identity });
+  const clients = createKubeClients(loadKubeConfig(o.source), { component, instance: identity });
   const nodeListeners: NodeListener[] = [];
   const relistListeners: Array<() => void> = [];
   const common = {
     logger: o.logger,
-    ...(o.informerResyncMs === undefined ? {} : { resyncMs: o.informerResyncMs }),
     ...(o.backoffInitialMs === undefined ? {} : { backoffInitialMs: o.backoffInitialMs }),
     ...(o.backoffMaxMs === undefined ? {} : { backoffMaxMs: o.backoffMaxMs }),
   };
@@ -110,8 +86,8 @@ export function createKube(o: KubeOptions): KubeRuntime {
     api: clients.events,
     logger: o.logger,
     ...(o.metrics === undefined ? {} : { metrics: o.metrics }),
-    ...(o.eventQueueCapacity === undefined ? {} : { capacity: o.eventQueueCapacity }),
-    defaultNamespace: o.eventNamespace ?? 'default',
+    // Events about cluster-scoped objects (Nodes, VolumeAttachments) go here.
+    defaultNamespace: 'default',
   });
   const le = o.leaderElection;
   const leader =
@@ -120,11 +96,9 @@ export function createKube(o: KubeOptions): KubeRuntime {
       : new LeaderElector({
           leases: clients.leases,
           namespace: le.namespace,
-          name: le.name ?? 'rds-csi-controller',
+          name: 'rds-csi-controller',
           identity: le.identity,
           logger: o.logger,
-          ...(le.leaseDurationMs === undefined ? {} : { leaseDurationMs: le.leaseDurationMs }),
-          ...(le.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: le.renewDeadlineMs }),
           ...(le.retryPeriodMs === undefined ? {} : { retryPeriodMs: le.retryPeriodMs }),
         });
   return {

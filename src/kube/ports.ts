@@ -61,7 +61,6 @@ export interface Cache<T> {
 }
 
 export type NodeCache = Cache<NodeInfo>;
-export type VolumeAttachmentCache = Cache<VolumeAttachmentInfo>;
 
 export interface PvLookup {
   /** The PV, or undefined when it does not exist. Rejects on API errors. */
