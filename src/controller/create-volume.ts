@@ -18,14 +18,15 @@ import {
   ResourceExhaustedError,
   isDomainError,
 } from '../domain/errors';
-import { isSnapshotId, isVolumeId, volumeFilePath, volumeNqn } from '../domain/ids';
+import { isSnapshotId, volumeFilePath, volumeNqn } from '../domain/ids';
 import { parseVolumeParams, type VolumeParams } from '../domain/params';
 import { chooseSize, satisfies, type SizeRange } from '../domain/sizes';
 import { parseSnapshotPath } from '../domain/snapshots';
 import { TOPOLOGY_KEY } from '../domain/topology';
 import type { Disk } from '../routeros/ports';
 import type { Call, ControllerDeps } from './deps';
-import { isVolumeDisk, underBase } from './pool';
+import { underBase } from './pool';
+import { findVolume } from './volume-queries';
 import { createdView, resolveFsType, type ContentSource, type VolumeView } from './volume-view';
 
 export interface CreateVolumeInput {
@@ -113,8 +114,8 @@ async function sourceDisk(
     }
     return disk;
   }
-  const disk = isVolumeId(src.id) ? await deps.volumes.get(src.id, o) : undefined;
-  if (disk === undefined || !isVolumeDisk(deps, disk)) {
+  const disk = await findVolume(deps, src.id, call);
+  if (disk === undefined) {
     throw new NotFoundError(`source volume ${src.id.slice(0, 128)} does not exist`, {
       volumeId: src.id,
     });

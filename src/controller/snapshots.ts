@@ -51,6 +51,20 @@ function viewOf(deps: ControllerDeps, d: Disk): SnapshotView | undefined {
   };
 }
 
+/**
+ * The snapshot, or undefined when the id is malformed (the RDS is not asked), no disk has
+ * it, or the disk is not one of this driver's snapshots.
+ */
+async function findSnapshot(
+  deps: ControllerDeps,
+  snapshotId: string,
+  call: Call,
+): Promise<SnapshotView | undefined> {
+  if (!isSnapshotId(snapshotId)) return undefined;
+  const disk = await deps.volumes.get(snapshotId, { signal: call.signal });
+  return disk && viewOf(deps, disk);
+}
+
 /** Snapshot parameters: only the snapshotter's `csi.storage.k8s.io/*` keys are accepted. */
 export function checkSnapshotParams(params: Readonly<Record<string, string>>): void {
   const unknown = Object.keys(params).filter((k) => !k.startsWith(PROVISIONER_PREFIX));
@@ -129,10 +143,7 @@ export async function getSnapshot(
   snapshotId: string,
   call: Call,
 ): Promise<SnapshotView> {
-  const disk = isSnapshotId(snapshotId)
-    ? await deps.volumes.get(snapshotId, { signal: call.signal })
-    : undefined;
-  const view = disk && viewOf(deps, disk);
+  const view = await findSnapshot(deps, snapshotId, call);
   if (!view) throw new NotFoundError(`snapshot ${snapshotId.slice(0, 128)} does not exist`);
   return view;
 }
@@ -156,10 +167,7 @@ export async function listSnapshots(
   const o = { signal: call.signal };
   let views: SnapshotView[];
   if (filter.snapshotId !== '') {
-    const disk = isSnapshotId(filter.snapshotId)
-      ? await deps.volumes.get(filter.snapshotId, o)
-      : undefined;
-    const v = disk && viewOf(deps, disk);
+    const v = await findSnapshot(deps, filter.snapshotId, call);
     views = v ? [v] : [];
   } else if (filter.sourceVolumeId !== '' && !isVolumeId(filter.sourceVolumeId)) {
     views = [];

@@ -12,16 +12,28 @@ import { paginate } from './paging';
 import { isVolumeDisk } from './pool';
 import { listedView, type VolumeView } from './volume-view';
 
+/**
+ * The volume's disk, or undefined when the id is malformed (the RDS is not asked), no disk
+ * has it, or the disk is not one of this driver's volumes.
+ */
+export async function findVolume(
+  deps: ControllerDeps,
+  volumeId: string,
+  call: Call,
+): Promise<Disk | undefined> {
+  if (!isVolumeId(volumeId)) return undefined;
+  const disk = await deps.volumes.get(volumeId, { signal: call.signal });
+  return disk !== undefined && isVolumeDisk(deps, disk) ? disk : undefined;
+}
+
 /** The volume's disk; NOT_FOUND for an unknown or foreign id. */
 export async function requireVolume(
   deps: ControllerDeps,
   volumeId: string,
   call: Call,
 ): Promise<Disk> {
-  const disk = isVolumeId(volumeId)
-    ? await deps.volumes.get(volumeId, { signal: call.signal })
-    : undefined;
-  if (disk === undefined || !isVolumeDisk(deps, disk)) {
+  const disk = await findVolume(deps, volumeId, call);
+  if (disk === undefined) {
     throw new NotFoundError(`volume ${volumeId.slice(0, 128)} does not exist`, { volumeId });
   }
   return disk;
@@ -91,10 +103,8 @@ export async function getVolume(
   volumeId: string,
   call: Call,
 ): Promise<VolumeStatus> {
-  const disk = isVolumeId(volumeId)
-    ? await deps.volumes.get(volumeId, { signal: call.signal })
-    : undefined;
-  if (disk !== undefined && isVolumeDisk(deps, disk)) return statusOf(deps, disk);
+  const disk = await findVolume(deps, volumeId, call);
+  if (disk !== undefined) return statusOf(deps, disk);
   const nodes = isVolumeId(volumeId) ? deps.attachments.publishedNodes(volumeId) : [];
   if (nodes.length === 0) {
     throw new NotFoundError(`volume ${volumeId.slice(0, 128)} does not exist`, { volumeId });
