@@ -110,12 +110,12 @@ export class FakeRds implements RouterOsPorts {
     this.latencyMs = opts.latencyMs ?? 0;
     this.now = opts.now ?? (() => Date.now());
     this.volumes = {
-      create: (s, o) => this.op('create', s.slot, o, (f) => this.create(s, f)),
+      create: (s, o) => this.op('create', s.slot, o, () => this.create(s)),
       get: (slot, o) => this.op('get', slot, o, () => this.get(slot)),
       list: (p, o) => this.op('list', p, o, () => this.list(p)),
       resize: (slot, size, o) => this.op('resize', slot, o, () => this.resize(slot, size)),
       delete: (slot, path, o) => this.op('delete', slot, o, (f) => this.delete(slot, path, f)),
-      copy: (s, o) => this.op('copy', s.slot, o, (f) => this.copy(s, f)),
+      copy: (s, o) => this.op('copy', s.slot, o, () => this.copy(s)),
     };
     this.files = {
       list: (dir, o) => this.op('files.list', dir, o, () => this.listFiles(dir)),
@@ -143,10 +143,6 @@ export class FakeRds implements RouterOsPorts {
     const list = this.faults.get(method) ?? [];
     list.push({ ...fault, times: fault.times ?? 1 });
     this.faults.set(method, list);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
   }
 
   /** Write content into a volume's file (what a node would do through NVMe). */
@@ -263,7 +259,7 @@ export class FakeRds implements RouterOsPorts {
     return { ...disk };
   }
 
-  private create(s: CreateDiskSpec, _f: FakeFault | undefined): Disk {
+  private create(s: CreateDiskSpec): Disk {
     validateSlot(s.slot);
     const path = validatePoolPath(s.filePath, this.basePath, { img: true });
     validateSize(s.sizeBytes);
@@ -280,7 +276,7 @@ export class FakeRds implements RouterOsPorts {
     );
   }
 
-  private copy(s: CopyDiskSpec, _f: FakeFault | undefined): Disk {
+  private copy(s: CopyDiskSpec): Disk {
     validateSlot(s.sourceSlot);
     validateSlot(s.slot);
     const path = validatePoolPath(s.filePath, this.basePath, { img: true });
