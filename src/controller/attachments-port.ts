@@ -1,9 +1,10 @@
 /**
  * The narrow interface ControllerPublishVolume / ControllerUnpublishVolume /
- * ListVolumes / ControllerGetVolume use to reach the attachment rules. Implementations:
- * src/controller/simple-attachments.ts (in memory, single-node volumes; tests and
- * `--mode all` without Kubernetes) and the full state machine in src/controller/attachments/
- * (grace periods, KubeVirt two-node migrations, state rebuilt from VolumeAttachments).
+ * ListVolumes / ControllerGetVolume use to reach the attachment rules. The driver's
+ * implementation is the full state machine in src/controller/attachments/ (grace periods,
+ * KubeVirt two-node migrations, state rebuilt from VolumeAttachments; in memory only when
+ * no Kubernetes API is configured). test/fakes/simple-attachments.ts is a simpler in-memory
+ * one for controller tests.
  *
  * Before calling, the controller has already:
  * - validated volume id, node id and capability (supported access mode and type),

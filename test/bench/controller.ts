@@ -11,7 +11,7 @@ import { RpcWrapper } from '../../src/csi/handler';
 import { KeyedLocks } from '../../src/csi/locks';
 import { loadCsi } from '../../src/csi/proto/load';
 import { CsiServer } from '../../src/csi/server';
-import { SimpleAttachments } from '../../src/controller/simple-attachments';
+import { SimpleAttachments } from '../fakes/simple-attachments';
 import { MiB } from '../../src/domain/sizes';
 import { nullLogger } from '../../src/observability/logger';
 import { createRouterOsPorts } from '../../src/routeros';

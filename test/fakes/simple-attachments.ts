@@ -1,16 +1,21 @@
 /**
  * In-memory AttachmentManager with the simple rules: a single-node volume is published to
  * at most one node; MULTI_NODE_MULTI_WRITER (block only) and MULTI_NODE_READER_ONLY allow
- * more. No grace periods, no migration windows, nothing survives a restart: for tests and
- * for running without Kubernetes. The full rules live in src/controller/attachments/.
+ * more. No grace periods, no migration windows, nothing survives a restart: for controller
+ * tests and benchmarks only. The driver always runs the full rules of
+ * src/controller/attachments/, with or without Kubernetes.
  */
-import { isMultiNode, type AccessMode } from '../domain/capabilities';
+import type {
+  AttachmentManager,
+  PublishRequest,
+  UnpublishRequest,
+} from '../../src/controller/attachments-port';
+import { isMultiNode, type AccessMode } from '../../src/domain/capabilities';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
   ResourceExhaustedError,
-} from '../domain/errors';
-import type { AttachmentManager, PublishRequest, UnpublishRequest } from './attachments-port';
+} from '../../src/domain/errors';
 
 interface Attachment {
   readonly accessMode: AccessMode;

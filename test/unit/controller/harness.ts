@@ -15,7 +15,7 @@ import { loadCsi } from '../../../src/csi/proto/load';
 import { nullLogger } from '../../../src/observability/logger';
 import type { AttachmentManager } from '../../../src/controller/attachments-port';
 import type { ControllerConfig, ControllerDeps } from '../../../src/controller/deps';
-import { SimpleAttachments } from '../../../src/controller/simple-attachments';
+import { SimpleAttachments } from '../../fakes/simple-attachments';
 import { GiB } from '../../../src/domain/sizes';
 import type { CapacityPort, FilesPort, VolumesPort } from '../../../src/routeros/ports';
 import { csiClient, type Call } from '../../helpers/csi';

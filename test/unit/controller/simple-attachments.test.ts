@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SimpleAttachments } from '../../../src/controller/simple-attachments';
+import { SimpleAttachments } from '../../fakes/simple-attachments';
 import type { PublishRequest } from '../../../src/controller/attachments-port';
 import type { AccessMode } from '../../../src/domain/capabilities';
 
