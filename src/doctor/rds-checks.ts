@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import { Client } from 'ssh2';
 import { SYSTEM_RESOURCE, createBuilders } from '../routeros/commands';
 import { formForVersion, parseFiles, parsePool, parseVersion } from '../routeros/parse';
-import { fingerprintOf } from '../routeros/session';
+import { fingerprintOf } from '../routeros/fingerprint';
 import type { CheckResult } from './report';
 import { fail, pass, warn } from './report';
 

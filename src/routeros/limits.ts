@@ -1,7 +1,8 @@
 /**
  * Concurrency and deadline helpers for the SSH session: a FIFO semaphore whose waiters can
- * be cancelled, and the per-call scope that turns a timeout or the caller's AbortSignal
- * into one internal AbortSignal with the right DomainError as its reason.
+ * be cancelled, a gate where calls wait for the connection, and the per-call scope that
+ * turns a timeout or the caller's AbortSignal into one internal AbortSignal with the right
+ * DomainError as its reason.
  */
 import {
   CancelledError,
@@ -58,6 +59,48 @@ export class FifoSemaphore {
 
   private next(): void {
     if (this.active < this.limit) this.queue.shift()?.grant();
+  }
+}
+
+/** Waiters for a value (the next connection); each can be cancelled by its signal. */
+export class ReadyGate<T> {
+  private readonly waiters = new Set<{ resolve(v: T): void; reject(e: Error): void }>();
+
+  /** Resolves at the next open(); rejects at fail() or with `signal.reason` if aborted first. */
+  wait(signal: AbortSignal): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiters.delete(w);
+        reject(signal.reason as Error);
+      };
+      const w = {
+        resolve: (v: T): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        reject: (e: Error): void => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(w);
+    });
+  }
+
+  /** Resolves every waiter with `value`. */
+  open(value: T): void {
+    const all = [...this.waiters];
+    this.waiters.clear();
+    for (const w of all) w.resolve(value);
+  }
+
+  /** Rejects every waiter with `err`. */
+  fail(err: Error): void {
+    const all = [...this.waiters];
+    this.waiters.clear();
+    for (const w of all) w.reject(err);
   }
 }
 

@@ -23,12 +23,9 @@ import { SYSTEM_IDENTITY, SYSTEM_RESOURCE } from './commands';
 import type { OutputForm } from './config';
 import { runOnChannel } from './channel';
 import { fingerprintOf } from './fingerprint';
-import { CallScope, FifoSemaphore } from './limits';
+import { CallScope, FifoSemaphore, ReadyGate } from './limits';
 import type { RouterOsMetrics } from './metrics';
 import { formForVersion, parseVersion } from './parse';
-
-/** Still exported here for importers of the session module (src/doctor). */
-export { fingerprintOf };
 
 export interface SessionOptions {
   readonly host: string;
@@ -69,18 +66,13 @@ export interface ExecOptions {
 
 type State = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
 
-interface Waiter {
-  resolve(c: Client): void;
-  reject(e: Error): void;
-}
-
 const TIMEOUTS_BEFORE_RECONNECT = 3;
 
 export class SshSession {
   private state: State = 'idle';
   private client: Client | undefined;
   private readonly slots: FifoSemaphore;
-  private readonly waiters = new Set<Waiter>();
+  private readonly ready = new ReadyGate<Client>();
   private readonly inflight = new Set<(e: DomainError) => void>();
   private readonly reconnectListeners = new Set<() => void>();
   private attempt = 0;
@@ -189,8 +181,7 @@ export class SshSession {
     clearTimeout(this.backoffTimer);
     clearInterval(this.livenessTimer);
     const err = new UnavailableError('the RouterOS session is closed');
-    for (const w of this.waiters) w.reject(err);
-    this.waiters.clear();
+    this.ready.fail(err);
     this.failInflight(err);
     const client = this.client;
     this.client = undefined;
@@ -219,25 +210,7 @@ export class SshSession {
     if (this.state === 'closed') {
       return Promise.reject(new UnavailableError('the RouterOS session is closed'));
     }
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(w);
-        reject(signal.reason as Error);
-      };
-      const w: Waiter = {
-        resolve: (c) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(c);
-        },
-        reject: (e) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(w);
-    });
+    return this.ready.wait(signal);
   }
 
   private failInflight(err: DomainError): void {
@@ -334,8 +307,7 @@ export class SshSession {
       outputForm: this.form,
     });
     this.startLiveness(client);
-    for (const w of [...this.waiters]) w.resolve(client);
-    this.waiters.clear();
+    this.ready.open(client);
     if (reconnect) for (const cb of [...this.reconnectListeners]) safeCall(cb, this.deps.logger);
   }
 
