@@ -153,6 +153,7 @@ async function wireController(
       nvmePort: config.rds.nvmePort,
       topologyValue: config.topologyValue,
       minVolumeBytes: config.minVolumeBytes,
+      advertiseGetSnapshot: config.advertiseGetSnapshot,
     },
     now: () => Date.now(),
     logger: logger.child({ component: 'controller' }),

@@ -20,6 +20,11 @@ export interface ControllerConfig {
   readonly topologyValue: string;
   /** Smallest volume created (bytes; rounded up to 1 MiB). */
   readonly minVolumeBytes: number;
+  /**
+   * Advertise the alpha GET_SNAPSHOT capability (default false; see
+   * `controllerCapabilities` in src/csi/controller.ts for why it is opt-in).
+   */
+  readonly advertiseGetSnapshot?: boolean;
 }
 
 export interface ControllerMetricHooks {
