@@ -37,6 +37,14 @@ export interface ControllerDeps {
   readonly files: FilesPort;
   readonly capacity: CapacityPort;
   readonly attachments: AttachmentManager;
+  /**
+   * Every node id that exists, where the driver knows them without Kubernetes: in
+   * `--mode all` the node service beside this controller is the only node. Publishing to
+   * any other id is NOT_FOUND. Absent: with Kubernetes the attachment manager checks the
+   * Node objects; a controller-only driver without Kubernetes has no list of nodes and
+   * accepts any id (see src/controller/README.md).
+   */
+  readonly knownNodes?: ReadonlySet<string>;
   readonly config: ControllerConfig;
   /** Wall clock in ms since the epoch (snapshot creation times). */
   readonly now: () => number;
