@@ -34,7 +34,8 @@ major=$(sed -nE 's/^ARG NODE_VERSION=([0-9]+)$/\1/p' Dockerfile)
 release=$(sed -nE 's/^ARG DEBIAN_RELEASE=([a-z]+)$/\1/p' Dockerfile)
 base="docker.io/library/node:$major-$release-slim"
 
-pull_base() { timeout 120 buildah pull --quiet "$base" >/dev/null 2>&1; }
+# --policy always: a stand-in stored under the same name must not count as the public base.
+pull_base() { timeout 120 buildah pull --policy always --quiet "$base" >/dev/null 2>&1; }
 
 # Writes the stand-in rootfs tarball for $1 (node prefix) to $2.
 make_rootfs() {
