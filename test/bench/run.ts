@@ -9,6 +9,7 @@ import * as routeros from './routeros';
 import * as controller from './controller';
 import * as vm from './vm';
 import * as scrape from './scrape';
+import * as image from './image';
 
 /** Suites in order; `npm run bench -- <name>...` runs only the named ones. */
 const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
@@ -18,6 +19,7 @@ const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
   scrape,
   vm,
   'vm-node': vm.node,
+  image,
 };
 
 function format(v: number): string {

@@ -121,8 +121,8 @@ const CONTROLLER_NEEDS = [
   'storage.k8s.io volumeattachments/status patch',
 ];
 const SNAPSHOT_NEEDS = [
-  'snapshot.storage.k8s.io volumesnapshots get',
-  'snapshot.storage.k8s.io volumesnapshots list',
+  // csi-provisioner v6 keeps a finalizer on a snapshot a volume is being restored from.
+  ...['get', 'list', 'watch', 'update'].map((v) => `snapshot.storage.k8s.io volumesnapshots ${v}`),
   ...['get', 'list', 'watch'].map((v) => `snapshot.storage.k8s.io volumesnapshotclasses ${v}`),
   ...['get', 'list', 'watch', 'update', 'patch'].map(
     (v) => `snapshot.storage.k8s.io volumesnapshotcontents ${v}`,

@@ -71,14 +71,14 @@ export function parseDockerfile(text: string): Dockerfile {
   return { globalArgs, stages };
 }
 
-/** Debian packages named by every `apt-get install` in a stage. */
-export function aptPackages(stage: Stage): Set<string> {
+/** Debian packages named by every `apt-get <verb>` (install, download) in a stage. */
+export function aptPackages(stage: Stage, verb = 'install'): Set<string> {
   const pkgs = new Set<string>();
   for (const ins of stage.instructions) {
     if (ins.keyword !== 'RUN') continue;
     for (const cmd of ins.args.split(/&&|;|\|\|/)) {
       const words = cmd.trim().split(/\s+/);
-      const at = words.indexOf('install');
+      const at = words.indexOf(verb);
       if (at < 1 || !/^apt(-get)?$/.test(words[at - 1] ?? '')) continue;
       for (const w of words.slice(at + 1)) if (!w.startsWith('-')) pkgs.add(w);
     }
