@@ -59,6 +59,11 @@ constexpr ErrnoEntry kErrnoNames[] = {
     {ECANCELED, "ECANCELED"},
     {ENOTTY, "ENOTTY"},
     {ENOSYS, "ENOSYS"},
+    {ENOTBLK, "ENOTBLK"},
+    {ENOTEMPTY, "ENOTEMPTY"},
+    {ESTALE, "ESTALE"},
+    {EUCLEAN, "EUCLEAN"},
+    {EMEDIUMTYPE, "EMEDIUMTYPE"},
 };
 
 }  // namespace

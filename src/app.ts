@@ -278,7 +278,8 @@ async function wireNode(
   checks: ReadinessCheck[],
 ): Promise<NodeHandlers> {
   const log = logger.child({ component: 'node' });
-  const fabrics = createNativeFabrics({ addon: loadNvmeAddon(), metrics, logger: log });
+  const addon = loadNvmeAddon();
+  const fabrics = createNativeFabrics({ addon, metrics, logger: log });
   const host = await loadHostIdentity({ nodeId: config.nodeId });
   const stateDir = join(config.node.kubeletDir, 'plugins', config.driverName, 'node');
   const records = createFileRecordStore(stateDir);
@@ -302,7 +303,7 @@ async function wireNode(
     maxVolumesPerNode: config.node.maxVolumesPerNode,
     topologyValue: config.topologyValue,
     fabrics,
-    mounter: createLinuxMounter({ run: createProcessRunner() }),
+    mounter: createLinuxMounter({ run: createProcessRunner(), native: addon }),
     host,
     records,
     metrics,

@@ -32,8 +32,9 @@ t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? fals
   const started = Date.now();
   // /tmp is tmpfs in the guest: 1 GiB images stay sparse, and nvmet needs buffered_io there.
   const poolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-pool-'));
-  const mounter = createLinuxMounter({ run: createProcessRunner() });
-  const fabrics = createNativeFabrics({ addon: loadNvmeAddon() });
+  const addon = loadNvmeAddon();
+  const mounter = createLinuxMounter({ run: createProcessRunner(), native: addon });
+  const fabrics = createNativeFabrics({ addon });
   const host = await loadHostIdentity({ nodeId: guestEnv()?.name ?? 'guest' });
   const driver = await startConformanceDriver({
     accessType: 'mount',

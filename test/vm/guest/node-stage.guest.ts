@@ -59,9 +59,10 @@ interface Bed {
 /** A node context on the real kernel, and volumes exported by nvmet; all undone in teardown. */
 async function bed(t: Test, mounter?: Mounter): Promise<Bed> {
   const kubelet = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-'));
-  const realMounter = createLinuxMounter({ run: createProcessRunner() });
+  const addon = loadNvmeAddon();
+  const realMounter = createLinuxMounter({ run: createProcessRunner(), native: addon });
   const used = mounter ?? realMounter;
-  const fabrics = createNativeFabrics({ addon: loadNvmeAddon() });
+  const fabrics = createNativeFabrics({ addon });
   const host = await loadHostIdentity({ nodeId: guestEnv()?.name ?? 'guest' });
   const ctx = resolveNode({
     nodeId: 'guest',
@@ -242,7 +243,7 @@ t.test('node stage/publish on a real kernel', { skip: skip ?? false }, async (t)
   }
 
   await t.test('never reformat a volume with data when probes fail', async (t) => {
-    const real = createLinuxMounter({ run: createProcessRunner() });
+    const real = createLinuxMounter({ run: createProcessRunner(), native: loadNvmeAddon() });
     let failing = 0;
     const formats: string[] = [];
     const flaky: Mounter = {

@@ -77,7 +77,7 @@ class Bed {
       kubeletDir: this.kubelet,
       maxVolumesPerNode: 0,
       fabrics: this.fabrics(),
-      mounter: createLinuxMounter({ run: createProcessRunner() }),
+      mounter: createLinuxMounter({ run: createProcessRunner(), native: loadNvmeAddon() }),
       host: this.host,
       tuning: TUNING,
       timing: { probeDelayMs: 50 },
