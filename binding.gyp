@@ -12,6 +12,7 @@
         "native/openers.cc",
         "native/probe.cc",
         "native/scan.cc",
+        "native/spawn.cc",
         "native/sysfs_io.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],

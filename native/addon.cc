@@ -11,11 +11,12 @@
 #include "openers.h"
 #include "probe.h"
 #include "scan.h"
+#include "spawn.h"
 
 namespace {
 
 // Bumped whenever a signature or result shape changes; src/nvme/native.ts checks it.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -28,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeDevice", Napi::Function::New(env, rds_nvme::ProbeDevice, "probeDevice"));
   exports.Set("mount", Napi::Function::New(env, rds_nvme::Mount, "mount"));
   exports.Set("umount", Napi::Function::New(env, rds_nvme::Umount, "umount"));
+  exports.Set("run", Napi::Function::New(env, rds_nvme::Run, "run"));
   return exports;
 }
 

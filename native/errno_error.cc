@@ -60,6 +60,8 @@ constexpr ErrnoEntry kErrnoNames[] = {
     {ENOTTY, "ENOTTY"},
     {ENOSYS, "ENOSYS"},
     {ENOTBLK, "ENOTBLK"},
+    {ENOEXEC, "ENOEXEC"},
+    {ECHILD, "ECHILD"},
     {ENOTEMPTY, "ENOTEMPTY"},
     {ESTALE, "ESTALE"},
     {EUCLEAN, "EUCLEAN"},

@@ -28,8 +28,7 @@ import { loadNvmeAddon } from './nvme/native';
 import { loadHostIdentity } from './nvme/hostid';
 import { cleanupOrphans } from './nvme/orphans';
 import type { Fabrics } from './nvme/ports';
-import { createLinuxMounter } from './mount/linux';
-import { createProcessRunner } from './mount/runner';
+import { createAddonMounter } from './mount/linux';
 import { createFileRecordStore, type RecordStore } from './node/records';
 import { access } from 'node:fs/promises';
 import { constants, readFileSync } from 'node:fs';
@@ -303,7 +302,7 @@ async function wireNode(
     maxVolumesPerNode: config.node.maxVolumesPerNode,
     topologyValue: config.topologyValue,
     fabrics,
-    mounter: createLinuxMounter({ run: createProcessRunner(), native: addon }),
+    mounter: createAddonMounter(addon),
     host,
     records,
     metrics,

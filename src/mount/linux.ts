@@ -7,8 +7,9 @@
 import { DeadlineExceededError, FailedPreconditionError, InternalError } from '../domain/errors';
 import { FILESYSTEMS } from './filesystems';
 import type { CallOptions, Mounter } from './ports';
-import type { MountSyscalls } from '../nvme/native';
+import type { MountSyscalls, SpawnSyscalls } from '../nvme/native';
 import { kernelMountOps } from './kernel';
+import { createNativeRunner } from './native-runner';
 import { classifyProbe } from './probe';
 import { kernelQueries, readHead } from './queries';
 import { type CommandRunner, type RunResult, firstLine } from './runner';
@@ -153,4 +154,15 @@ export function createLinuxMounter(opts: LinuxMounterOptions): Mounter {
       readHead,
     }),
   };
+}
+
+/**
+ * The node's Mounter as production runs it: probe and mounts in-process, tools started
+ * with the addon's posix_spawn.
+ */
+export function createAddonMounter(
+  addon: MountSyscalls & SpawnSyscalls,
+  opts: Omit<LinuxMounterOptions, 'run' | 'native'> = {},
+): Mounter {
+  return createLinuxMounter({ ...opts, run: createNativeRunner(addon), native: addon });
 }

@@ -86,6 +86,27 @@ export interface MountSyscalls {
   umount(target: string, flags: number): Promise<void>;
 }
 
+export interface RunReply {
+  /** Exit code; -1 when killed by a signal. */
+  readonly code: number;
+  /** The signal that ended it, or 0. */
+  readonly signal: number;
+  /** True when the timeout passed and the addon killed it (SIGKILL). */
+  readonly timedOut: boolean;
+  /** At most 64 KiB each. */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The addon's process starter: posix_spawn of an absolute path, stdin /dev/null. */
+export interface SpawnSyscalls {
+  run(
+    file: string,
+    argv: readonly string[],
+    opts: { readonly env: readonly string[]; readonly timeoutMs: number },
+  ): Promise<RunReply>;
+}
+
 export interface ConnectReply {
   readonly instance: number;
   readonly cntlid: number;
@@ -122,7 +143,7 @@ export interface Opener {
 }
 
 /** Everything the addon exports: the fabrics surface and the Mounter's syscalls. */
-export type RdsAddon = NvmeAddon & MountSyscalls;
+export type RdsAddon = NvmeAddon & MountSyscalls & SpawnSyscalls;
 
 /** A failed syscall from the addon, shaped like Node's fs errors (errno is positive). */
 export interface NativeError extends Error {
@@ -143,7 +164,7 @@ export function isNativeError(err: unknown): err is NativeError {
   );
 }
 
-export const ADDON_ABI_VERSION = 3;
+export const ADDON_ABI_VERSION = 4;
 const ADDON_FILE = 'rds_nvme.node';
 const FUNCTIONS = [
   'connect',
@@ -155,6 +176,7 @@ const FUNCTIONS = [
   'probeDevice',
   'mount',
   'umount',
+  'run',
 ] as const;
 
 export interface LoadAddonOptions {

@@ -11,7 +11,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import t from 'tap';
 import { CancelledError } from '../../../src/domain/errors';
-import { createLinuxMounter } from '../../../src/mount/linux';
+import { createAddonMounter, createLinuxMounter } from '../../../src/mount/linux';
+import { createNativeRunner } from '../../../src/mount/native-runner';
 import { type MountEntry, mountAt, parseMountinfo } from '../../../src/mount/mountinfo';
 import { MS } from '../../../src/mount/options';
 import { createProcessRunner } from '../../../src/mount/runner';
@@ -113,7 +114,7 @@ const SIGNATURES: Record<string, { write: Writer; kind: string }> = {
 
 t.test('in-process probe and mount(2) on a real kernel', { skip: skip ?? false }, async (t) => {
   const addon = loadNvmeAddon();
-  const mounter = createLinuxMounter({ run: createProcessRunner(), native: addon });
+  const mounter = createAddonMounter(addon);
   const tools = createLinuxMounter({ run: createProcessRunner() });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mount-addon-'));
   const loops: string[] = [];
@@ -167,6 +168,27 @@ t.test('in-process probe and mount(2) on a real kernel', { skip: skip ?? false }
     t.equal(fdCount(), before, 'no descriptor leaked');
     t.throws(() => addon.probeDevice('relative'), TypeError);
   });
+
+  await t.test(
+    'posix_spawn runner: tools run, fail and time out as with child_process',
+    async (t) => {
+      const run = createNativeRunner(addon);
+      const before = fdCount();
+      const dev = loop('spawn', 64);
+      t.match(await run(['mkfs.ext4', '-F', '-q', dev], { timeoutMs: 60_000 }), { code: 0 });
+      t.match(await mounter.probe(dev), { kind: 'filesystem', fsType: 'ext4' });
+      t.match(await run(['mkfs.xfs', '-q', dev], { timeoutMs: 60_000 }), {
+        code: 1,
+        stderr: /existing filesystem|appears to contain/,
+      });
+      await t.rejects(run(['no-such-mkfs'], { timeoutMs: 1000 }), { code: 'failed-precondition' });
+      await t.rejects(run(['sleep', '30'], { timeoutMs: 300 }), { code: 'deadline-exceeded' });
+      t.match(await run(['sh', '-c', 'ls /proc/self/fd | wc -l'], { timeoutMs: 10_000 }), {
+        stdout: /^\s*4\s*$/,
+      });
+      t.equal(fdCount(), before, 'no descriptor leaked');
+    },
+  );
 
   await t.test('mount(2): the options mount(8) would pass, exactly', async (t) => {
     const cases: [string, string[]][] = [
@@ -286,7 +308,7 @@ t.test(
     const host = await loadHostIdentity({ nodeId: guestEnv()?.name ?? 'guest' });
     const fabrics = createNativeFabrics({ addon });
     const formats: string[] = [];
-    const real = createLinuxMounter({ run: createProcessRunner(), native: addon });
+    const real = createAddonMounter(addon);
     const ctx = resolveNode({
       nodeId: 'guest',
       kubeletDir: work,
