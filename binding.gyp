@@ -8,13 +8,17 @@
         "native/attributes.cc",
         "native/errno_error.cc",
         "native/fabrics.cc",
+        "native/mount.cc",
         "native/openers.cc",
+        "native/probe.cc",
         "native/scan.cc",
+        "native/spawn.cc",
         "native/sysfs_io.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror=return-type"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "libraries": ["-lblkid"]
     }
   ]
 }

@@ -1,4 +1,5 @@
-// Module init for the rds_nvme addon: the NVMe-oF fabrics and sysfs interface.
+// Module init for the rds_nvme addon: the NVMe-oF fabrics and sysfs interface, block
+// device probing (libblkid) and mount(2).
 // Each concern lives in its own file; this one only registers exports. The surface is
 // deliberately tiny: every function validates its arguments on the JS thread, does a
 // bounded amount of I/O on the libuv pool and returns a Promise. Policy is TypeScript's.
@@ -6,13 +7,16 @@
 
 #include "attributes.h"
 #include "fabrics.h"
+#include "mount.h"
 #include "openers.h"
+#include "probe.h"
 #include "scan.h"
+#include "spawn.h"
 
 namespace {
 
 // Bumped whenever a signature or result shape changes; src/nvme/native.ts checks it.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 4;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -22,6 +26,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setAttribute", Napi::Function::New(env, rds_nvme::SetAttribute, "setAttribute"));
   exports.Set("rescan", Napi::Function::New(env, rds_nvme::Rescan, "rescan"));
   exports.Set("findOpeners", Napi::Function::New(env, rds_nvme::FindOpeners, "findOpeners"));
+  exports.Set("probeDevice", Napi::Function::New(env, rds_nvme::ProbeDevice, "probeDevice"));
+  exports.Set("mount", Napi::Function::New(env, rds_nvme::Mount, "mount"));
+  exports.Set("umount", Napi::Function::New(env, rds_nvme::Umount, "umount"));
+  exports.Set("run", Napi::Function::New(env, rds_nvme::Run, "run"));
   return exports;
 }
 

@@ -6,7 +6,6 @@ namespace rds_nvme {
 
 namespace {
 
-constexpr size_t kMaxPathLen = 4095;
 constexpr double kMaxInstance = 1000000;
 
 bool Fail(Napi::Env env, const std::string& message) {
@@ -38,9 +37,19 @@ bool PathOption(const Napi::CallbackInfo& info, size_t index, const char* key, s
   Napi::Value value = info[index].As<Napi::Object>().Get(key);
   if (!value.IsString()) return Fail(env, std::string(key) + " must be a string");
   std::string path = value.As<Napi::String>().Utf8Value();
-  if (path.empty() || path[0] != '/' || path.size() > kMaxPathLen ||
+  if (path.empty() || path[0] != '/' || path.size() > kMaxPathBytes ||
       path.find('\0') != std::string::npos) {
     return Fail(env, std::string(key) + " must be an absolute path without NUL");
+  }
+  *out = std::move(path);
+  return true;
+}
+
+bool AbsolutePathArg(const Napi::CallbackInfo& info, size_t index, std::string* out) {
+  std::string path;
+  if (!StringArg(info, index, kMaxPathBytes, &path)) return false;
+  if (path[0] != '/') {
+    return Fail(info.Env(), "argument " + std::to_string(index) + " must be an absolute path");
   }
   *out = std::move(path);
   return true;

@@ -18,6 +18,12 @@ bool PathOption(const Napi::CallbackInfo& info, size_t index, const char* key, s
 // A controller instance number (the N of nvmeN): an integer in [0, 1000000].
 bool InstanceArg(const Napi::CallbackInfo& info, size_t index, uint32_t* out);
 
+// Longest path accepted anywhere (PATH_MAX - 1).
+constexpr size_t kMaxPathBytes = 4095;
+
+// An absolute path argument `info[index]`: non-empty, starts with '/', no NUL.
+bool AbsolutePathArg(const Napi::CallbackInfo& info, size_t index, std::string* out);
+
 // A string argument of 1..max_len bytes with no NUL.
 bool StringArg(const Napi::CallbackInfo& info, size_t index, size_t max_len, std::string* out);
 

@@ -59,6 +59,13 @@ constexpr ErrnoEntry kErrnoNames[] = {
     {ECANCELED, "ECANCELED"},
     {ENOTTY, "ENOTTY"},
     {ENOSYS, "ENOSYS"},
+    {ENOTBLK, "ENOTBLK"},
+    {ENOEXEC, "ENOEXEC"},
+    {ECHILD, "ECHILD"},
+    {ENOTEMPTY, "ENOTEMPTY"},
+    {ESTALE, "ESTALE"},
+    {EUCLEAN, "EUCLEAN"},
+    {EMEDIUMTYPE, "EMEDIUMTYPE"},
 };
 
 }  // namespace

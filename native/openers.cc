@@ -16,7 +16,6 @@ namespace rds_nvme {
 namespace {
 
 constexpr size_t kMaxPaths = 64;
-constexpr size_t kMaxPathBytes = 4095;
 constexpr size_t kMaxProcesses = 1 << 17;
 constexpr size_t kMaxFdsPerProcess = 1 << 17;
 

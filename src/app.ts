@@ -28,8 +28,7 @@ import { loadNvmeAddon } from './nvme/native';
 import { loadHostIdentity } from './nvme/hostid';
 import { cleanupOrphans } from './nvme/orphans';
 import type { Fabrics } from './nvme/ports';
-import { createLinuxMounter } from './mount/linux';
-import { createProcessRunner } from './mount/runner';
+import { createAddonMounter } from './mount/linux';
 import { createFileRecordStore, type RecordStore } from './node/records';
 import { access } from 'node:fs/promises';
 import { constants, readFileSync } from 'node:fs';
@@ -282,7 +281,8 @@ async function wireNode(
   checks: ReadinessCheck[],
 ): Promise<NodeHandlers> {
   const log = logger.child({ component: 'node' });
-  const fabrics = createNativeFabrics({ addon: loadNvmeAddon(), metrics, logger: log });
+  const addon = loadNvmeAddon();
+  const fabrics = createNativeFabrics({ addon, metrics, logger: log });
   const host = await loadHostIdentity({ nodeId: config.nodeId });
   const stateDir = join(config.node.kubeletDir, 'plugins', config.driverName, 'node');
   const records = createFileRecordStore(stateDir);
@@ -306,7 +306,7 @@ async function wireNode(
     maxVolumesPerNode: config.node.maxVolumesPerNode,
     topologyValue: config.topologyValue,
     fabrics,
-    mounter: createLinuxMounter({ run: createProcessRunner() }),
+    mounter: createAddonMounter(addon),
     host,
     records,
     metrics,

@@ -16,13 +16,13 @@ export interface NodeCheckOptions {
   readonly path?: string;
 }
 
-/** Every external program the node plugin runs, and the Debian package that has it. */
+/**
+ * Every external program the node plugin runs, and the Debian package that has it. Probing
+ * (libblkid) and mounting (mount(2)) happen inside the plugin through the addon.
+ */
 export const NODE_TOOLS: Readonly<Record<string, string>> = {
   'mkfs.ext4': 'e2fsprogs',
   'mkfs.xfs': 'xfsprogs',
-  blkid: 'util-linux',
-  mount: 'mount',
-  umount: 'mount',
   'fsck.ext4': 'e2fsprogs',
   resize2fs: 'e2fsprogs',
   xfs_growfs: 'xfsprogs',

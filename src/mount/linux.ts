@@ -1,12 +1,20 @@
 /**
- * The Linux Mounter: mount(8)/umount(8), blkid, mkfs, fsck and the grow tools through one
- * argv runner with per-tool timeouts; mount state from <procRoot>/self/mountinfo.
+ * The Linux Mounter: mkfs, fsck and the grow tools through one argv runner with per-tool
+ * timeouts; mount state from <procRoot>/self/mountinfo. Probe, mount, bind and unmount are
+ * done in-process through the addon (kernel.ts) when `native` is given, else by blkid(8),
+ * mount(8) and umount(8) (kept to compare against in benchmarks and for tests).
  */
 import { DeadlineExceededError, FailedPreconditionError, InternalError } from '../domain/errors';
 import { FILESYSTEMS } from './filesystems';
-import type { CallOptions, Mounter, ProbeResult } from './ports';
+import type { CallOptions, Mounter } from './ports';
+import type { MountSyscalls, SpawnSyscalls } from '../nvme/native';
+import { kernelMountOps } from './kernel';
+import { createNativeRunner } from './native-runner';
+import { classifyProbe } from './probe';
 import { kernelQueries, readHead } from './queries';
 import { type CommandRunner, type RunResult, firstLine } from './runner';
+
+export { classifyProbe } from './probe';
 
 /** Per-tool timeouts in ms. mkfs and fsck of large volumes are slow; mounts are not. */
 export interface MounterTimeouts {
@@ -30,40 +38,8 @@ export interface LinuxMounterOptions {
   /** Default '/proc'. */
   readonly procRoot?: string;
   readonly timeouts?: Partial<MounterTimeouts>;
-}
-
-/** blkid(8) exit codes: 0 found, 2 nothing found (or could not open), 4 usage, 8 ambiguous. */
-const BLKID_NOTHING = 2;
-
-/** Pure: classifies a `blkid -p -o export` result. Only a clean exit 2 is 'empty'. */
-export function classifyProbe(r: RunResult): ProbeResult {
-  const out = r.stdout.trim();
-  const err = r.stderr.trim();
-  if (r.code === BLKID_NOTHING) {
-    return out === '' && err === ''
-      ? { kind: 'empty' }
-      : { kind: 'ambiguous', reason: `blkid exited 2 with output: ${firstLine(err || out)}` };
-  }
-  if (r.code !== 0) {
-    return {
-      kind: 'ambiguous',
-      reason: `blkid exited ${r.code}: ${firstLine(err) || 'no message'}`,
-    };
-  }
-  const fields = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
-  }
-  const type = fields.get('TYPE');
-  const usage = fields.get('USAGE');
-  if (type !== undefined && type !== '' && (usage === undefined || usage === 'filesystem')) {
-    return { kind: 'filesystem', fsType: type };
-  }
-  if (type !== undefined && type !== '') return { kind: 'other', detail: `${type} (${usage})` };
-  const pttype = fields.get('PTTYPE');
-  if (pttype !== undefined) return { kind: 'other', detail: `a ${pttype} partition table` };
-  return { kind: 'ambiguous', reason: 'blkid reported a match without a type' };
+  /** The addon's probe/mount syscalls; when absent, the tools are spawned instead. */
+  readonly native?: MountSyscalls;
 }
 
 export function createLinuxMounter(opts: LinuxMounterOptions): Mounter {
@@ -86,7 +62,8 @@ export function createLinuxMounter(opts: LinuxMounterOptions): Mounter {
     return r;
   };
 
-  return {
+  const queries = kernelQueries(procRoot);
+  const tools: Mounter = {
     async probe(device, o?: CallOptions) {
       const readable = await readHead(device);
       if (typeof readable === 'string') return { kind: 'ambiguous', reason: readable };
@@ -165,6 +142,27 @@ export function createLinuxMounter(opts: LinuxMounterOptions): Mounter {
         `growing ${fsType} on ${mountPoint}`,
       );
     },
-    ...kernelQueries(procRoot),
+    ...queries,
   };
+  if (!opts.native) return tools;
+  return {
+    ...tools,
+    ...kernelMountOps({
+      sys: opts.native,
+      mounts: queries.mounts,
+      deviceNumber: queries.deviceNumber,
+      readHead,
+    }),
+  };
+}
+
+/**
+ * The node's Mounter as production runs it: probe and mounts in-process, tools started
+ * with the addon's posix_spawn.
+ */
+export function createAddonMounter(
+  addon: MountSyscalls & SpawnSyscalls,
+  opts: Omit<LinuxMounterOptions, 'run' | 'native'> = {},
+): Mounter {
+  return createLinuxMounter({ ...opts, run: createNativeRunner(addon), native: addon });
 }

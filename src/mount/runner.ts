@@ -34,10 +34,16 @@ export interface ProcessRunnerOptions {
   readonly path?: string;
 }
 
-export function createProcessRunner(options: ProcessRunnerOptions = {}): CommandRunner {
-  const pathVar =
+/** The tools' PATH: the given one, or the process's PATH plus the sbin directories. */
+export function toolPath(options: ProcessRunnerOptions = {}): string {
+  return (
     options.path ??
-    [process.env['PATH'] ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
+    [process.env['PATH'] ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean).join(':')
+  );
+}
+
+export function createProcessRunner(options: ProcessRunnerOptions = {}): CommandRunner {
+  const pathVar = toolPath(options);
   return (argv, opts) => run(argv, opts, pathVar);
 }
 
@@ -79,14 +85,9 @@ function run(argv: readonly string[], opts: RunOptions, pathVar: string): Promis
     child.on('error', (err: NodeJS.ErrnoException) => {
       done();
       if (err.code === 'ENOENT') {
-        reject(
-          new FailedPreconditionError(
-            `required tool "${cmd}" is not installed on this node (not found in PATH)`,
-            { tool: cmd },
-          ),
-        );
+        reject(notInstalled(cmd));
       } else if (err.code === 'EACCES') {
-        reject(new FailedPreconditionError(`tool "${cmd}" is not executable`, { tool: cmd }));
+        reject(notExecutable(cmd));
       } else {
         reject(failure ?? new InternalError(`could not run ${cmd}: ${err.code ?? err.message}`));
       }
@@ -99,9 +100,20 @@ function run(argv: readonly string[], opts: RunOptions, pathVar: string): Promis
   });
 }
 
-function abortReason(signal: AbortSignal): Error {
+export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new CancelledError('the operation was cancelled');
+}
+
+export function notInstalled(cmd: string): FailedPreconditionError {
+  return new FailedPreconditionError(
+    `required tool "${cmd}" is not installed on this node (not found in PATH)`,
+    { tool: cmd },
+  );
+}
+
+export function notExecutable(cmd: string): FailedPreconditionError {
+  return new FailedPreconditionError(`tool "${cmd}" is not executable`, { tool: cmd });
 }
 
 /** The first line of a tool's stderr, trimmed, for error messages (never parsed). */

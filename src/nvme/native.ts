@@ -60,6 +60,53 @@ export interface RawScan {
   readonly truncated: boolean;
 }
 
+/**
+ * A libblkid low-level probe (the chains of `blkid -p`): 'found' with the NAME=value tags
+ * (TYPE, USAGE, PTTYPE, UUID...), 'nothing' when every prober ran and none matched,
+ * 'ambiguous' when more than one signature matched. I/O errors reject instead.
+ */
+export interface ProbeReply {
+  readonly status: 'found' | 'nothing' | 'ambiguous';
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/** The addon calls the Mounter makes: the in-process probe, mount(2) and umount2(2). */
+export interface MountSyscalls {
+  /** Opens `device` read-only (ENOTBLK when it is not a block device) and probes it. */
+  probeDevice(device: string): Promise<ProbeReply>;
+  /** One mount(2); fstype and data may be null (bind, remount). */
+  mount(
+    source: string,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+  ): Promise<void>;
+  /** One umount2(2). */
+  umount(target: string, flags: number): Promise<void>;
+}
+
+export interface RunReply {
+  /** Exit code; -1 when killed by a signal. */
+  readonly code: number;
+  /** The signal that ended it, or 0. */
+  readonly signal: number;
+  /** True when the timeout passed and the addon killed it (SIGKILL). */
+  readonly timedOut: boolean;
+  /** At most 64 KiB each. */
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The addon's process starter: posix_spawn of an absolute path, stdin /dev/null. */
+export interface SpawnSyscalls {
+  run(
+    file: string,
+    argv: readonly string[],
+    opts: { readonly env: readonly string[]; readonly timeoutMs: number },
+  ): Promise<RunReply>;
+}
+
 export interface ConnectReply {
   readonly instance: number;
   readonly cntlid: number;
@@ -95,6 +142,9 @@ export interface Opener {
   readonly path: string;
 }
 
+/** Everything the addon exports: the fabrics surface and the Mounter's syscalls. */
+export type RdsAddon = NvmeAddon & MountSyscalls & SpawnSyscalls;
+
 /** A failed syscall from the addon, shaped like Node's fs errors (errno is positive). */
 export interface NativeError extends Error {
   readonly code: string;
@@ -114,7 +164,7 @@ export function isNativeError(err: unknown): err is NativeError {
   );
 }
 
-export const ADDON_ABI_VERSION = 2;
+export const ADDON_ABI_VERSION = 4;
 const ADDON_FILE = 'rds_nvme.node';
 const FUNCTIONS = [
   'connect',
@@ -123,6 +173,10 @@ const FUNCTIONS = [
   'setAttribute',
   'rescan',
   'findOpeners',
+  'probeDevice',
+  'mount',
+  'umount',
+  'run',
 ] as const;
 
 export interface LoadAddonOptions {
@@ -152,7 +206,7 @@ export function addonCandidates(opts: LoadAddonOptions = {}): string[] {
   return out;
 }
 
-function checkShape(loaded: unknown, file: string): NvmeAddon {
+function checkShape(loaded: unknown, file: string): RdsAddon {
   if (typeof loaded !== 'object' || loaded === null) {
     throw new Error(`${file}: addon exports are not an object`);
   }
@@ -165,14 +219,14 @@ function checkShape(loaded: unknown, file: string): NvmeAddon {
   for (const name of FUNCTIONS) {
     if (typeof rec[name] !== 'function') throw new Error(`${file}: addon lacks ${name}()`);
   }
-  return loaded as NvmeAddon;
+  return loaded as RdsAddon;
 }
 
 /**
  * Loads the addon from the first candidate path that works. On failure the error lists
  * every path tried with the reason each one failed.
  */
-export function loadNvmeAddon(opts: LoadAddonOptions = {}): NvmeAddon {
+export function loadNvmeAddon(opts: LoadAddonOptions = {}): RdsAddon {
   const tried: string[] = [];
   for (const file of addonCandidates(opts)) {
     try {

@@ -2,7 +2,7 @@
 // closure), busybox applets, kmod, node, filesystem and mount tools with their shared libraries.
 import fs from 'node:fs';
 import path from 'node:path';
-import { imagePath, parseLdd, runText, runTool, which } from './host-tools';
+import { imagePath, parseLdd, projectRoot, runText, runTool, which } from './host-tools';
 
 export interface StageOptions {
   staging: string;
@@ -56,6 +56,9 @@ export function hostToolsMissing(): string[] {
     .map(([, pkg]) => pkg);
 }
 
+/** Native addons built on the host whose shared libraries the guest needs. */
+const ADDON_LIBRARIES = ['rds_nvme.node'];
+
 const KMOD_LINKS = ['modprobe', 'insmod', 'rmmod', 'lsmod', 'modinfo', 'depmod'];
 
 function copyInto(staging: string, src: string, rel: string): void {
@@ -87,6 +90,11 @@ function pkgLibPath(pkgTree: string): string {
 /** Copies a program and the libraries ldd reports for it. */
 async function addProgram(opts: StageOptions, src: string, rel: string): Promise<void> {
   copyInto(opts.staging, src, rel);
+  await addLibraries(opts, src);
+}
+
+/** Copies the shared libraries ldd reports for an ELF file (none for a script). */
+async function addLibraries(opts: StageOptions, src: string): Promise<void> {
   const head = Buffer.alloc(4);
   const fd = fs.openSync(src, 'r');
   fs.readSync(fd, head, 0, 4, 0);
@@ -158,6 +166,12 @@ export async function stageRootfs(opts: StageOptions): Promise<void> {
     if (src === null) throw new Error(`no ${tool} on the host nor in the unpacked packages`);
     const dir = tool === 'node' || tool === 'kmod' ? 'usr/bin' : 'usr/sbin';
     await addProgram(opts, src, path.join(dir, tool));
+  }
+  // The addon itself reaches the guest through the shared project tree; the libraries it
+  // links (libblkid.so.1) must be in the image.
+  for (const lib of ADDON_LIBRARIES) {
+    const src = path.join(projectRoot(), 'build', 'Release', lib);
+    if (fs.existsSync(src)) await addLibraries(opts, src);
   }
   for (const name of KMOD_LINKS)
     fs.symlinkSync('../bin/kmod', path.join(staging, 'usr/sbin', name));

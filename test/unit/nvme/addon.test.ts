@@ -294,3 +294,40 @@ t.test('findOpeners walks <procRoot>/<pid>/fd links', async (t) => {
   t.throws(() => a.findOpeners!([1], { procRoot: '/proc' }), TypeError);
   t.throws(() => a.findOpeners!(Array(65).fill('/x'), { procRoot: '/proc' }), TypeError);
 });
+
+t.test('probeDevice: errno as data for what is not a block device', async (t) => {
+  const dir = await tempDir(t);
+  const before = fdCount();
+  const missing = await addon.probeDevice(path.join(dir, 'none')).catch((e: unknown) => e);
+  t.ok(isNativeError(missing));
+  t.match(missing, { code: 'ENOENT', syscall: 'open', path: path.join(dir, 'none') });
+  await fs.writeFile(path.join(dir, 'file'), 'x');
+  t.match(await addon.probeDevice(path.join(dir, 'file')).catch((e: unknown) => e), {
+    code: 'ENOTBLK',
+    syscall: 'fstat',
+  });
+  t.equal(fdCount(), before, 'no descriptor leaked');
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  t.throws(() => a.probeDevice!('relative/path'), TypeError);
+  t.throws(() => a.probeDevice!(''), TypeError);
+  t.throws(() => a.probeDevice!('/dev/x\0y'), TypeError);
+});
+
+t.test('mount/umount: arguments checked on the JS thread', async (t) => {
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  t.throws(() => a.mount!('/dev/x', 'relative', 'ext4', 0, null), TypeError);
+  t.throws(() => a.mount!('/dev/x', '/mnt', 'ext4', -1, null), TypeError);
+  t.throws(() => a.mount!('/dev/x', '/mnt', 'ext4', 2 ** 32, null), TypeError);
+  t.throws(() => a.mount!('/dev/x', '/mnt', 'ext4', 1.5, null), TypeError);
+  t.throws(() => a.mount!('/dev/x', '/mnt', 7, 0, null), TypeError);
+  t.throws(() => a.mount!('/dev/x', '/mnt', 'ext4', 0, 'x'.repeat(4096)), TypeError);
+  t.throws(() => a.umount!('/mnt', 0x100), TypeError);
+  t.throws(() => a.umount!('mnt', 0), TypeError);
+  // umount2 of a directory that is no mount point: EINVAL (root) or EPERM (not root)
+  const dir = await tempDir(t);
+  t.match(await addon.umount(dir, 0).catch((e: unknown) => e), {
+    code: /^(EINVAL|EPERM)$/,
+    syscall: 'umount2',
+    path: dir,
+  });
+});

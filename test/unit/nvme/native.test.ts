@@ -45,7 +45,7 @@ t.test('a load failure lists every path tried and why', async (t) => {
 
 t.test('loads the built addon from the package root with the expected surface', async (t) => {
   const addon = loadNvmeAddon();
-  t.equal(addon.abiVersion, 2);
+  t.equal(addon.abiVersion, 4);
   for (const f of [
     'connect',
     'disconnect',
@@ -53,6 +53,10 @@ t.test('loads the built addon from the package root with the expected surface', 
     'setAttribute',
     'rescan',
     'findOpeners',
+    'probeDevice',
+    'mount',
+    'umount',
+    'run',
   ] as const) {
     t.type(addon[f], 'function');
   }

@@ -10,9 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { createLinuxMounter } from '../../../src/mount/linux';
+import { createAddonMounter } from '../../../src/mount/linux';
 import { parseMountinfo } from '../../../src/mount/mountinfo';
-import { createProcessRunner } from '../../../src/mount/runner';
 import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { loadHostIdentity } from '../../../src/nvme/hostid';
 import { loadNvmeAddon } from '../../../src/nvme/native';
@@ -54,8 +53,9 @@ t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? fals
   const started = Date.now();
   // /tmp is tmpfs in the guest: 1 GiB images stay sparse, and nvmet needs buffered_io there.
   const poolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-pool-'));
-  const mounter = createLinuxMounter({ run: createProcessRunner() });
-  const fabrics = createNativeFabrics({ addon: loadNvmeAddon() });
+  const addon = loadNvmeAddon();
+  const mounter = createAddonMounter(addon);
+  const fabrics = createNativeFabrics({ addon });
   const host = await loadHostIdentity({ nodeId: guestEnv()?.name ?? 'guest' });
   const driver = await startConformanceDriver({
     accessType: 'mount',

@@ -11,10 +11,9 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { UnavailableError } from '../../../src/domain/errors';
 import type { FsType, VolumeContext } from '../../../src/domain/volume-context';
-import { createLinuxMounter } from '../../../src/mount/linux';
+import { createAddonMounter } from '../../../src/mount/linux';
 import { parseMountinfo } from '../../../src/mount/mountinfo';
 import type { Mounter } from '../../../src/mount/ports';
-import { createProcessRunner } from '../../../src/mount/runner';
 import { type NodeContext, resolveNode } from '../../../src/node/deps';
 import { expandVolume } from '../../../src/node/expand';
 import { publishVolume, unpublishVolume } from '../../../src/node/publish';
@@ -59,9 +58,10 @@ interface Bed {
 /** A node context on the real kernel, and volumes exported by nvmet; all undone in teardown. */
 async function bed(t: Test, mounter?: Mounter): Promise<Bed> {
   const kubelet = fs.mkdtempSync(path.join(os.tmpdir(), 'kubelet-'));
-  const realMounter = createLinuxMounter({ run: createProcessRunner() });
+  const addon = loadNvmeAddon();
+  const realMounter = createAddonMounter(addon);
   const used = mounter ?? realMounter;
-  const fabrics = createNativeFabrics({ addon: loadNvmeAddon() });
+  const fabrics = createNativeFabrics({ addon });
   const host = await loadHostIdentity({ nodeId: guestEnv()?.name ?? 'guest' });
   const ctx = resolveNode({
     nodeId: 'guest',
@@ -242,7 +242,7 @@ t.test('node stage/publish on a real kernel', { skip: skip ?? false }, async (t)
   }
 
   await t.test('never reformat a volume with data when probes fail', async (t) => {
-    const real = createLinuxMounter({ run: createProcessRunner() });
+    const real = createAddonMounter(loadNvmeAddon());
     let failing = 0;
     const formats: string[] = [];
     const flaky: Mounter = {

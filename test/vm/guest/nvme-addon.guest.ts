@@ -5,11 +5,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import t from 'tap';
 import { loadHostIdentity } from '../../../src/nvme/hostid';
-import { type NativeError, isNativeError, loadNvmeAddon } from '../../../src/nvme/native';
+import { loadNvmeAddon } from '../../../src/nvme/native';
 import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { buildConnectOptions } from '../../../src/nvme/options';
 import { findNamespace, parseScan } from '../../../src/nvme/topology';
 import { guestEnv } from './env';
+import { fdCount, rejection } from './native-calls';
 import { createTarget, loopDevice, removeTarget, nvmeSkipReason } from './nvmet';
 
 const NQN = 'nqn.2000-02.com.mikrotik:addon-guest';
@@ -20,19 +21,6 @@ const FABRICS = { fabricsPath: '/dev/nvme-fabrics' };
 
 const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# nvme-addon guest test skipped: ${skip}`);
-
-function fdCount(): number {
-  return fs.readdirSync('/proc/self/fd').length;
-}
-
-async function rejection(p: Promise<unknown>): Promise<NativeError> {
-  const err = await p.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  );
-  if (!isNativeError(err)) throw err;
-  return err;
-}
 
 t.test('rds_nvme addon on a real kernel', { skip: skip ?? false }, async (t) => {
   const env = guestEnv();

@@ -15,9 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { UnavailableError } from '../../../src/domain/errors';
-import { createLinuxMounter } from '../../../src/mount/linux';
+import { createAddonMounter } from '../../../src/mount/linux';
 import { parseMountinfo } from '../../../src/mount/mountinfo';
-import { createProcessRunner } from '../../../src/mount/runner';
 import { type NodeContext, resolveNode } from '../../../src/node/deps';
 import { publishVolume, unpublishVolume } from '../../../src/node/publish';
 import { type StageAccess, stageVolume } from '../../../src/node/stage';
@@ -77,7 +76,7 @@ class Bed {
       kubeletDir: this.kubelet,
       maxVolumesPerNode: 0,
       fabrics: this.fabrics(),
-      mounter: createLinuxMounter({ run: createProcessRunner() }),
+      mounter: createAddonMounter(loadNvmeAddon()),
       host: this.host,
       tuning: TUNING,
       timing: { probeDelayMs: 50 },
