@@ -18,7 +18,7 @@ import { mountAt } from '../../mount/mountinfo';
 import type { MountEntry } from '../../mount/ports';
 import type { AttachedVolume } from '../../nvme/ports';
 import type { NodeContext } from '../deps';
-import type { StagingRecord } from '../records';
+import type { RecordStore, StagingRecord } from '../records';
 
 export interface StagedQuery {
   readonly volumeId: string;
@@ -133,4 +133,33 @@ export async function blockNodesOf(
     if ((await ctx.mounter.deviceNumber(p)) === majorMinor) out.push(p);
   }
   return out;
+}
+
+/**
+ * Names of the raw block volumes kubelet has staged or published on this node (its
+ * `volumeDevices/staging/<pv>` and `volumeDevices/publish/<pv>` directories). A block
+ * volume the Go plugin staged leaves nothing else behind but its NVMe controller, so the
+ * start-up orphan sweep counts these as staged.
+ */
+export async function kubeletBlockVolumes(kubeletDir: string): Promise<string[]> {
+  const base = path.join(kubeletDir, 'plugins/kubernetes.io/csi/volumeDevices');
+  const lists = await Promise.all(
+    ['staging', 'publish'].map((d) => fs.readdir(path.join(base, d)).catch(() => [] as string[])),
+  );
+  return [...new Set(lists.flat())].sort();
+}
+
+/**
+ * Subsystem NQNs of the volumes staged on this node, for the start-up orphan sweep: those of
+ * our staging records and of the raw block volumes kubelet holds (by the NQN the Go plugin
+ * derived from the volume id). Its filesystem volumes need no entry: they are mounted, and
+ * the detach policy never pulls a mounted device away.
+ */
+export async function stagedNqnsOnNode(
+  records: Pick<RecordStore, 'list'>,
+  kubeletDir: string,
+): Promise<string[]> {
+  const ours = (await records.list()).map((r) => r.context.nqn);
+  const block = (await kubeletBlockVolumes(kubeletDir)).map(goNqnOfVolume);
+  return [...new Set([...ours, ...block.filter((n): n is string => n !== undefined)])];
 }

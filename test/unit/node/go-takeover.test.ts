@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseGoVolumeContext } from '../../../src/domain/compat/go-context';
+import { stagedNqnsOnNode } from '../../../src/node/compat/go-staged';
 import { expandVolume } from '../../../src/node/expand';
+import { cleanupOrphans } from '../../../src/nvme/orphans';
 import { publishVolume, unpublishVolume } from '../../../src/node/publish';
 import { stageVolume } from '../../../src/node/stage';
 import { volumeStats } from '../../../src/node/stats';
@@ -314,5 +316,26 @@ t.test(
     await unpublishVolume(r.ctx, { volumeId: ID, targetPath: target });
     t.notOk(fs.existsSync(target), 'unlinked, not only unmounted');
     await unpublishVolume(r.ctx, { volumeId: ID, targetPath: target });
+  },
+);
+
+t.test(
+  'the start-up sweep leaves Go-staged block volumes alone, cleans true orphans',
+  async (t) => {
+    const r = rig(t);
+    const go = await goStageBlock(r);
+    const orphan = 'nqn.2000-02.com.mikrotik:pvc-11111111-2222-4333-8444-555555555555';
+    await r.fabrics.attach({ ...r.fabrics.conns.get(NQN)!.target, nqn: orphan });
+    // A staged-but-unpublished block volume has only kubelet's staging directory.
+    fs.rmSync(path.dirname(go.blockPod('one')), { recursive: true });
+    const staged = await stagedNqnsOnNode(r.ctx.records, r.kubelet);
+    t.same(staged, [NQN]);
+    const report = await cleanupOrphans(r.fabrics, { stagedNqns: staged, disconnect: true });
+    t.same(report.disconnected, [orphan]);
+    t.ok(r.fabrics.conns.has(NQN), 'the Go-staged volume keeps its controller');
+    t.same(
+      await stagedNqnsOnNode({ list: () => Promise.resolve([]) }, path.join(r.kubelet, 'none')),
+      [],
+    );
   },
 );
