@@ -16,18 +16,13 @@ import { publishVolume, unpublishVolume } from '../../../src/node/publish';
 import { stageVolume } from '../../../src/node/stage';
 import { volumeStats } from '../../../src/node/stats';
 import { unstageVolume } from '../../../src/node/unstage';
+import { goVolumeContext } from '../../helpers/go-driver';
 import { type Rig, rig } from './setup';
 
 const ID = 'pvc-0b6f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const NQN = `nqn.2000-02.com.mikrotik:${ID}`;
 const GO_HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:0d4c1b1e-2f6a-4b1b-9c55-3e0e7e1f2a10';
-const RAW = {
-  rdsAddress: '10.42.68.1',
-  nvmeAddress: '10.42.241.3',
-  nvmePort: '4420',
-  nqn: NQN,
-  volumePath: `/storage-pool/metal-csi/${ID}.img`,
-};
+const RAW = goVolumeContext(ID, '10.42.241.3', '10.42.68.1');
 const CONTEXT = parseGoVolumeContext(RAW);
 
 /** What `nvme connect -t tcp -a … -s … -n … -l -1 -c 5` (no -q) left in the kernel. */

@@ -13,6 +13,7 @@ import { nullLogger } from '../../../src/observability/logger';
 import { csiClient, codeOf } from '../../helpers/csi';
 import { FakeFabrics } from '../../fakes/fabrics';
 import { FakeMounter } from '../../fakes/mounter';
+import { goPublishContext, goVolumeContext } from '../../helpers/go-driver';
 import { NQN } from './setup';
 
 async function start(t: Test) {
@@ -252,19 +253,8 @@ t.test(
     const { c, fabrics, mounter, staging, target } = await start(t);
     const id = 'pvc-0b6f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
     const nqn = `nqn.2000-02.com.mikrotik:${id}`;
-    const goContext = {
-      rdsAddress: '10.42.68.1',
-      nvmeAddress: '10.42.241.3',
-      nvmePort: '4420',
-      nqn,
-      volumePath: `/storage-pool/metal-csi/${id}.img`,
-    };
-    const publishContext = {
-      nvme_address: '10.42.241.3',
-      nvme_port: '4420',
-      nvme_nqn: nqn,
-      fs_type: 'ext4',
-    };
+    const goContext = goVolumeContext(id, '10.42.241.3', '10.42.68.1');
+    const publishContext = goPublishContext(id, '10.42.241.3');
     const cap = { mount: { fs_type: 'ext4' }, access_mode: { mode: 'SINGLE_NODE_WRITER' } };
     await c.node('NodeStageVolume', {
       volume_id: id,

@@ -33,6 +33,7 @@ import { nullLogger } from '../../../src/observability/logger';
 import { createNvmetBackend, startSim } from '../../../src/sim';
 import { generateSshKeyPair } from '../../../src/sim/keys';
 import { csiClient } from '../../helpers/csi';
+import { goNqn, goPublishContext, goVolumeContext } from '../../helpers/go-driver';
 import { once } from '../../unit/sim/helpers';
 import { guestEnv } from './env';
 import { controllersOf, deviceOf, nvmeSkipReason, waitFor } from './nvmet';
@@ -131,28 +132,13 @@ t.test('our node plugin takes over Go-staged volumes', { skip: skip ?? false }, 
   // The Go controller's CreateVolume, command line for command line.
   const vol = (kind: string) => {
     const id = `pvc-${uuid()}`;
-    const nqn = `nqn.2000-02.com.mikrotik:${id}`;
+    const nqn = goNqn(id);
     return {
       kind,
       id,
       nqn,
-      context: {
-        rdsAddress: '127.0.0.1',
-        nvmeAddress: '127.0.0.1',
-        nvmePort: '4420',
-        nqn,
-        volumePath: `${POOL}/${id}.img`,
-        ctrlLossTmo: '-1',
-        reconnectDelay: '5',
-        keepAliveTmo: '0',
-        migrationTimeoutSeconds: '300',
-      },
-      publishContext: {
-        nvme_address: '127.0.0.1',
-        nvme_port: '4420',
-        nvme_nqn: nqn,
-        fs_type: 'ext4',
-      },
+      context: goVolumeContext(id, '127.0.0.1'),
+      publishContext: goPublishContext(id, '127.0.0.1'),
     };
   };
   const fsVol = vol('filesystem');

@@ -5,22 +5,13 @@ import {
   parseGoVolumeContext,
   parseNodeVolumeContext,
 } from '../../../../src/domain/compat/go-context';
+import { goVolumeContext } from '../../../helpers/go-driver';
 
 const ID = 'pvc-0b6f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const NQN = `nqn.2000-02.com.mikrotik:${ID}`;
 
 /** The nine keys its CreateVolume returns (v0.5.0+), exactly as stored in a PV. */
-const V05 = {
-  rdsAddress: '10.42.68.1',
-  nvmeAddress: '10.42.241.3',
-  nvmePort: '4420',
-  nqn: NQN,
-  volumePath: `/storage-pool/metal-csi/${ID}.img`,
-  ctrlLossTmo: '-1',
-  reconnectDelay: '5',
-  keepAliveTmo: '0',
-  migrationTimeoutSeconds: '300',
-};
+const V05 = goVolumeContext(ID, '10.42.241.3', '10.42.68.1');
 
 t.test('a v0.5.0+ context: address, port, NQN and the connect tuning it used', async (t) => {
   t.ok(isGoVolumeContext(V05));
