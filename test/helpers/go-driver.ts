@@ -5,11 +5,7 @@
  */
 export const goNqn = (id: string): string => `nqn.2000-02.com.mikrotik:${id}`;
 
-export function goVolumeContext(
-  id: string,
-  nvmeAddress: string,
-  rdsAddress: string = nvmeAddress,
-) {
+export function goVolumeContext(id: string, nvmeAddress: string, rdsAddress: string = nvmeAddress) {
   return {
     rdsAddress,
     nvmeAddress,
