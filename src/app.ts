@@ -27,6 +27,7 @@ import { createNativeFabrics } from './nvme/fabrics';
 import { loadNvmeAddon } from './nvme/native';
 import { loadHostIdentity } from './nvme/hostid';
 import { cleanupOrphans } from './nvme/orphans';
+import { stagedNqnsOnNode } from './node/compat/go-staged';
 import type { Fabrics } from './nvme/ports';
 import { createAddonMounter } from './mount/linux';
 import { createFileRecordStore, type RecordStore } from './node/records';
@@ -282,7 +283,12 @@ async function wireNode(
 ): Promise<NodeHandlers> {
   const log = logger.child({ component: 'node' });
   const addon = loadNvmeAddon();
-  const fabrics = createNativeFabrics({ addon, metrics, logger: log });
+  const fabrics = createNativeFabrics({
+    addon,
+    metrics,
+    logger: log,
+    ...(config.node.managedNqnPrefix ? { managedNqnPrefix: config.node.managedNqnPrefix } : {}),
+  });
   const host = await loadHostIdentity({ nodeId: config.nodeId });
   const stateDir = join(config.node.kubeletDir, 'plugins', config.driverName, 'node');
   const records = createFileRecordStore(stateDir);
@@ -297,7 +303,7 @@ async function wireNode(
         ? { ready: true }
         : { ready: false, reason: '/dev/nvme-fabrics is not usable (is nvme-tcp loaded?)' },
   });
-  await sweepOrphans(fabrics, records, config.node.cleanupOrphans, metrics, log);
+  await sweepOrphans(fabrics, records, config.node, metrics, log);
   const events = await nodeKube(config, host.hostnqn, metrics, log, closers);
   return nodeHandlers(rpc, {
     nodeId: config.nodeId,
@@ -315,19 +321,22 @@ async function wireNode(
   });
 }
 
-/** Start-up sweep of managed controllers with no staged volume; never fails startup. */
+/**
+ * Start-up sweep of managed controllers with no staged volume; never fails startup. Staged
+ * are the volumes of our records and the raw block volumes kubelet holds (the Go plugin's
+ * leave no other trace); its filesystem volumes are mounted, which the detach refuses.
+ */
 async function sweepOrphans(
   fabrics: Fabrics,
   records: RecordStore,
-  disconnect: boolean,
+  node: Config['node'],
   metrics: Metrics,
   log: Logger,
 ): Promise<void> {
   try {
-    const staged = (await records.list()).map((r) => r.context.nqn);
     const report = await cleanupOrphans(fabrics, {
-      stagedNqns: staged,
-      disconnect,
+      stagedNqns: await stagedNqnsOnNode(records, node.kubeletDir),
+      disconnect: node.cleanupOrphans,
       logger: log,
       onCleaned: () => metrics.orphansCleaned.inc(),
     });

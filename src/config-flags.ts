@@ -164,6 +164,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'at node start, disconnect managed NVMe controllers no staged volume accounts for (otherwise only report them)',
   },
   {
+    name: 'managed-nqn-prefix',
+    env: 'CSI_MANAGED_NQN_PREFIX',
+    kind: 'string',
+    help: "node: NVMe subsystems under this NQN prefix are managed (the Go driver's variable; narrowed to nqn.2000-02.com.mikrotik:pvc-); default nqn.2000-02.com.mikrotik:",
+  },
+  {
     name: 'kubeconfig',
     env: 'KUBECONFIG',
     kind: 'string',

@@ -11,6 +11,7 @@ import { parseEndpoint } from './csi/endpoint';
 import type { LogLevel } from './observability/logger';
 import { LOG_LEVELS } from './observability/logger';
 import { SERVE_FLAGS, type FlagSpec, type Kind } from './config-flags';
+import { managedPrefixFromGo } from './domain/compat/nqn-prefix';
 
 export { SERVE_FLAGS, serveHelp } from './config-flags';
 
@@ -36,6 +37,8 @@ export interface NodeConfig {
   readonly kubeletDir: string;
   readonly maxVolumesPerNode: number;
   readonly cleanupOrphans: boolean;
+  /** Subsystems the node may disconnect; undefined = every RDS subsystem (MIKROTIK_NQN_BASE). */
+  readonly managedNqnPrefix: string | undefined;
 }
 
 export interface KubeSettings {
@@ -246,6 +249,12 @@ export function loadConfig(
   }
   if (leaderElection && !kubeSource)
     bad('leader-election', 'needs Kubernetes (in-cluster or --kubeconfig)');
+  let managedNqnPrefix: string | undefined;
+  if (str('managed-nqn-prefix') !== '') {
+    const m = managedPrefixFromGo(str('managed-nqn-prefix'));
+    if ('error' in m) bad('managed-nqn-prefix', m.error);
+    else managedNqnPrefix = m.prefix;
+  }
   const kubeletDir = str('kubelet-dir');
   if (!kubeletDir.startsWith('/')) bad('kubelet-dir', 'must be an absolute path');
 
@@ -275,7 +284,12 @@ export function loadConfig(
     topologyValue,
     minVolumeBytes,
     advertiseGetSnapshot: bool('advertise-get-snapshot'),
-    node: { kubeletDir, maxVolumesPerNode: maxVolumes, cleanupOrphans: bool('cleanup-orphans') },
+    node: {
+      kubeletDir,
+      maxVolumesPerNode: maxVolumes,
+      cleanupOrphans: bool('cleanup-orphans'),
+      managedNqnPrefix,
+    },
     kube: {
       source: kubeSource,
       graceMs: graceMs!,

@@ -4,7 +4,8 @@
  */
 import { InvalidArgumentError } from '../domain/errors';
 import { TOPOLOGY_KEY } from '../domain/topology';
-import { parseVolumeContext } from '../domain/volume-context';
+import { parseNodeVolumeContext } from '../domain/compat/go-context';
+import type { VolumeContext } from '../domain/volume-context';
 import {
   bytesField,
   isReadOnlyMode,
@@ -43,6 +44,20 @@ function byVolume<Req extends { volume_id: string }>(): RpcOptions<Req> {
   return { lockKey: (r) => r.volume_id, logFields: (r) => ({ volumeId: r.volume_id }) };
 }
 
+/**
+ * NodePublish's volume_context serves only a volume staged without a record of ours (the Go
+ * node plugin's); one that does not parse is left out rather than failing the publish.
+ */
+function optionalContext(raw: Record<string, string> | undefined): VolumeContext | undefined {
+  try {
+    return raw === undefined || Object.keys(raw).length === 0
+      ? undefined
+      : parseNodeVolumeContext(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
   const ctx = resolveNode(deps);
   const under = (p: string | undefined, field: string): string =>
@@ -51,6 +66,8 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
   // be one is NOT_FOUND, not INVALID_ARGUMENT (only an empty path is).
   const volumePathOf = (p: string | undefined): string =>
     volumePathUnder(p, ctx.kubeletDir, 'volume_path');
+  const optionalPath = (p: string | undefined, field: string): string | undefined =>
+    p === undefined || p === '' ? undefined : under(p, field);
 
   return {
     NodeGetCapabilities: rpc.unary('NodeGetCapabilities', () => Promise.resolve(CAPABILITIES), {
@@ -74,7 +91,8 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
         const volumeId = requireId(req.volume_id, 'volume_id');
         const stagingPath = under(req.staging_target_path, 'staging_target_path');
         const cap = requireCapability(req.volume_capability);
-        const context = parseVolumeContext(req.volume_context);
+        // Ours or the Go driver's (told apart by shape); publish_context is not read.
+        const context = parseNodeVolumeContext(req.volume_context);
         const access = stageAccess(cap, context.fsType);
         await stageVolume(ctx, { volumeId, stagingPath, access, context }, call.signal);
         return {};
@@ -111,6 +129,7 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
             targetPath,
             access: cap.access_type,
             readonly: req.readonly || isReadOnlyMode(cap),
+            context: optionalContext(req.volume_context),
           },
           call.signal,
         );
@@ -140,9 +159,10 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
           'capacity_range.required_bytes',
         );
         const block = req.volume_capability?.access_type === 'block';
+        const stagingPath = optionalPath(req.staging_target_path, 'staging_target_path');
         const r = await expandVolume(
           ctx,
-          { volumeId, volumePath, requiredBytes, block },
+          { volumeId, volumePath, stagingPath, requiredBytes, block },
           call.signal,
         );
         return { capacity_bytes: String(r.capacityBytes) };
@@ -155,7 +175,8 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
       async (req) => {
         const volumeId = requireId(req.volume_id, 'volume_id');
         const volumePath = volumePathOf(req.volume_path);
-        const s = await volumeStats(ctx, { volumeId, volumePath });
+        const stagingPath = optionalPath(req.staging_target_path, 'staging_target_path');
+        const s = await volumeStats(ctx, { volumeId, volumePath, stagingPath });
         const usage: VolumeUsage[] = [];
         if (s.fs) {
           usage.push({

@@ -22,6 +22,21 @@ export interface VolumeContext {
   readonly trsvcid: number;
   /** Absent when the StorageClass did not name one (the capability's fs_type then wins). */
   readonly fsType: FsType | undefined;
+  /**
+   * Set only for volumes provisioned by the Go rds-csi driver (src/domain/compat/go-context.ts):
+   * the reconnect tuning its node plugin passed to `nvme connect`, kept so a takeover connects
+   * the same way, and the rule that an existing controller for the NQN is adopted as it is.
+   */
+  readonly goDriver?: GoConnectTuning;
+}
+
+/** Kernel connect tuning from a Go-driver volume_context, with nvme-cli's defaults applied. */
+export interface GoConnectTuning {
+  /** -1 reconnects for ever. */
+  readonly ctrlLossTmoSec: number;
+  readonly reconnectDelaySec: number;
+  /** Undefined: the kernel's default keep-alive. */
+  readonly keepAliveTmoSec: number | undefined;
 }
 
 const NQN = /^nqn\.\d{4}-\d{2}\.[A-Za-z0-9.-]+:[\x21-\x7e]{1,200}$/;

@@ -23,6 +23,8 @@ export interface ConditionInput {
   readonly deviceNumber: string | undefined;
   /** The top-most mount at volumePath. */
   readonly mount: MountEntry | undefined;
+  /** 'major:minor' of a device node AT volumePath (an mknod'ed block publish), if any. */
+  readonly nodeNumber?: string | undefined;
   readonly pathState: PathState;
 }
 
@@ -59,6 +61,14 @@ export function assessCondition(i: ConditionInput): Condition {
     return abnormal(
       `${volumePath} returns a stale handle (ESTALE/EIO); the node replaces the mount on the ` +
         'next publish (restart the pod)',
+      true,
+    );
+  }
+  if (!i.mount && i.nodeNumber !== undefined && i.nodeNumber === i.deviceNumber) return healthy;
+  if (i.nodeNumber !== undefined && !i.mount) {
+    return abnormal(
+      `${volumePath} is a device node of ${i.nodeNumber}, which is no longer this volume's ` +
+        `device (${attached.device}); unpublish and publish it again (restart the pod)`,
       true,
     );
   }

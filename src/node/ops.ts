@@ -2,6 +2,7 @@
 import type { VOLUME_OPERATIONS } from '../observability/metrics';
 import type { AttachResult } from '../nvme/ports';
 import type { VolumeContext } from '../domain/volume-context';
+import { UnavailableError } from '../domain/errors';
 import type { NodeContext } from './deps';
 
 export type VolumeOperation = (typeof VOLUME_OPERATIONS)[number];
@@ -24,12 +25,29 @@ export async function instrument<T>(
   }
 }
 
-/** Attaches (or re-finds, after a renumbering reconnect) the volume's namespace by NQN. */
-export function attachVolume(
+/**
+ * Attaches (or re-finds, after a renumbering reconnect) the volume's namespace by NQN. A
+ * Go-driver volume first adopts a controller already connected for its NQN (see
+ * adoptConnected) and connects with that driver's reconnect tuning otherwise.
+ */
+export async function attachVolume(
   ctx: NodeContext,
   context: VolumeContext,
   signal?: AbortSignal,
 ): Promise<AttachResult> {
+  const go = context.goDriver;
+  if (go !== undefined) {
+    const adopted = await adoptConnected(ctx, context.nqn);
+    if (adopted) return adopted;
+  }
+  const tuning = go
+    ? {
+        ...ctx.tuning,
+        ctrlLossTmoSec: go.ctrlLossTmoSec,
+        reconnectDelaySec: go.reconnectDelaySec,
+        ...(go.keepAliveTmoSec !== undefined ? { keepAliveTmoSec: go.keepAliveTmoSec } : {}),
+      }
+    : ctx.tuning;
   return ctx.fabrics.attach(
     {
       nqn: context.nqn,
@@ -37,9 +55,40 @@ export function attachVolume(
       trsvcid: context.trsvcid,
       hostnqn: ctx.host.hostnqn,
       hostid: ctx.host.hostid,
-      ...(ctx.tuning ? { tuning: ctx.tuning } : {}),
+      ...(tuning ? { tuning } : {}),
     },
     { deadlineMs: ctx.timing.attachDeadlineMs, ...(signal ? { signal } : {}) },
+  );
+}
+
+/**
+ * A controller the Go node plugin connected is used as it is, whatever host NQN it was
+ * connected with (nvme-cli's default, which need not be this node's): connecting again
+ * with ours would add a second controller to the subsystem, and the kernel refuses a
+ * connect that reuses a host id under another host NQN. Undefined when nothing usable is
+ * connected (then the caller connects); UnavailableError while the only controllers are
+ * reconnecting (kubelet retries; a second connect would fail the same way).
+ */
+async function adoptConnected(ctx: NodeContext, nqn: string): Promise<AttachResult | undefined> {
+  const found = await ctx.fabrics.find(nqn);
+  const active = (found?.controllers ?? []).filter(
+    (c) => c.state !== 'dead' && !c.state.startsWith('deleting'),
+  );
+  if (!found || active.length === 0) return undefined;
+  const live = active.find((c) => c.state === 'live');
+  if (live && found.device !== undefined) {
+    return {
+      device: found.device,
+      controller: live.instance,
+      reused: true,
+      timings: { connectMs: 0, deviceReadyMs: 0, totalMs: 0 },
+    };
+  }
+  if (live) return undefined;
+  throw new UnavailableError(
+    `NVMe controller for ${nqn} is ${active.map((c) => `nvme${c.instance} ${c.state}`).join(', ')}; ` +
+      'waiting for it to reconnect to the target',
+    { nqn },
   );
 }
 

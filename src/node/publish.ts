@@ -9,6 +9,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError } from '../domain/errors';
 import { isReadOnly, mountAt } from '../mount/mountinfo';
+import type { VolumeContext } from '../domain/volume-context';
+import { stagedVolume } from './compat/go-staged';
 import type { NodeContext } from './deps';
 import { countMount } from './filesystem';
 import { mountIsOn, reportStale, staleRepaired, unmountAll } from './mounts';
@@ -22,6 +24,11 @@ export interface PublishInput {
   readonly targetPath: string;
   readonly access: 'mount' | 'block';
   readonly readonly: boolean;
+  /**
+   * The request's volume_context, used only when no staging record exists (a volume the
+   * Go node plugin staged, see src/node/compat/go-staged.ts).
+   */
+  readonly context?: VolumeContext | undefined;
 }
 
 export function publishVolume(
@@ -30,7 +37,7 @@ export function publishVolume(
   signal?: AbortSignal,
 ): Promise<void> {
   return instrument(ctx, 'publish', async () => {
-    const record = await ctx.records.get(input.volumeId);
+    const record = await stagedVolume(ctx, input);
     if (!record || record.stagingPath !== input.stagingPath) {
       throw new FailedPreconditionError(
         `volume ${input.volumeId} is not staged at ${input.stagingPath}; stage it first`,
@@ -145,7 +152,10 @@ export interface UnpublishInput {
   readonly targetPath: string;
 }
 
-/** Unmounts the target and removes it (a directory or the block target file). Idempotent. */
+/**
+ * Unmounts the target and removes it (a directory, our block target file, or the S_IFBLK
+ * node the Go node plugin mknod'ed there: unlinked, never opened). Idempotent.
+ */
 export function unpublishVolume(
   ctx: NodeContext,
   input: UnpublishInput,

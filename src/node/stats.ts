@@ -9,10 +9,13 @@ import type { FsStats } from '../mount/ports';
 import { type Condition, assessCondition } from './condition';
 import type { NodeContext } from './deps';
 import { reportStale } from './mounts';
+import { stagedVolume } from './compat/go-staged';
 
 export interface StatsInput {
   readonly volumeId: string;
   readonly volumePath: string;
+  /** The request's staging_target_path, when kubelet sent one. */
+  readonly stagingPath?: string | undefined;
 }
 
 export interface VolumeStats {
@@ -24,7 +27,11 @@ export interface VolumeStats {
 }
 
 export async function volumeStats(ctx: NodeContext, input: StatsInput): Promise<VolumeStats> {
-  const record = await ctx.records.get(input.volumeId);
+  const record = await stagedVolume(ctx, {
+    volumeId: input.volumeId,
+    stagingPath: input.stagingPath,
+    volumePath: input.volumePath,
+  });
   if (!record) {
     throw new NotFoundError(`volume ${input.volumeId} is not staged on this node`, {
       volumeId: input.volumeId,
@@ -40,14 +47,21 @@ export async function volumeStats(ctx: NodeContext, input: StatsInput): Promise<
     ctx.fabrics.find(record.context.nqn),
     ctx.mounter.mounts(),
   ]);
-  const deviceNumber =
-    attached?.device === undefined ? undefined : await ctx.mounter.deviceNumber(attached.device);
+  const mount = mountAt(mounts, input.volumePath);
+  const [deviceNumber, nodeNumber] = await Promise.all([
+    attached?.device === undefined ? undefined : ctx.mounter.deviceNumber(attached.device),
+    // A block volume the Go node plugin published is a device node, not a mount.
+    mount === undefined && record.access === 'block'
+      ? ctx.mounter.deviceNumber(input.volumePath)
+      : undefined,
+  ]);
   const condition = assessCondition({
     record,
     volumePath: input.volumePath,
     attached,
     deviceNumber,
-    mount: mountAt(mounts, input.volumePath),
+    mount,
+    nodeNumber,
     pathState,
   });
   if (condition.stale) reportStale(ctx, input.volumeId, input.volumePath, condition.message);

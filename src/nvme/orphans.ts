@@ -9,7 +9,10 @@ import type { Logger } from '../observability/logger';
 import type { AttachedVolume, Fabrics, OrphanReport } from './ports';
 
 export interface OrphanSweepOptions {
-  /** Subsystem NQNs of volumes staged on this node (from the staging records). */
+  /**
+   * Subsystem NQNs of volumes staged on this node (staging records, and the raw block
+   * volumes kubelet holds: src/node/compat/go-staged.ts stagedNqnsOnNode).
+   */
   readonly stagedNqns: Iterable<string>;
   /** Disconnect the orphans (true) or only report them (false). */
   readonly disconnect: boolean;

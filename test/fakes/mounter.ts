@@ -19,6 +19,8 @@ export class FakeMounter implements Mounter {
   /** Paths whose stat() reports a stale handle. */
   readonly stalePaths = new Set<string>();
   readonly calls: string[] = [];
+  /** Device nodes made with mknod outside /dev (path → the device they stand for). */
+  readonly deviceNodes = new Map<string, string>();
   /** Error thrown by the next mount() call. */
   mountError: Error | undefined;
   stats: FsStats = {
@@ -132,6 +134,9 @@ export class FakeMounter implements Mounter {
   }
 
   deviceNumber(devicePath: string): Promise<string | undefined> {
+    const node = this.deviceNodes.get(devicePath);
+    if (node !== undefined)
+      return Promise.resolve(fs.existsSync(devicePath) ? numberOf(node) : undefined);
     return Promise.resolve(this.exists(devicePath) ? numberOf(devicePath) : undefined);
   }
 

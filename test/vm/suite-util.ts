@@ -44,3 +44,22 @@ export async function sh(t: Test, vm: Vm, script: string, timeoutMs = 120_000): 
   }
   return res.output;
 }
+
+/**
+ * Runs a guest command-line script (dist/test/vm/guest/<file>: cli.js, node-cli.js) with
+ * `command '<json args>'`, asserting exit 0, and returns the JSON on its last output line.
+ */
+export async function guestCli(
+  t: Test,
+  vm: Vm,
+  file: string,
+  command: string,
+  args: object,
+  timeoutMs = 120_000,
+): Promise<Record<string, string>> {
+  const script = path.join(projectRoot(), 'dist', 'test', 'vm', 'guest', file);
+  const res = await vm.runNode(script, [command, JSON.stringify(args)], { timeoutMs });
+  if (!t.equal(res.exitCode, 0, `${vm.name}: ${file} ${command}`)) t.comment(asComment(res.output));
+  const last = res.output.trim().split('\n').pop() ?? '';
+  return res.exitCode === 0 ? (JSON.parse(last) as Record<string, string>) : {};
+}

@@ -1,11 +1,9 @@
 // Two kernels: VM A exports a namespace over NVMe/TCP on the inter-VM link, VM B connects to
 // it and reads back the data A wrote underneath. Orchestrated from the host, step by step.
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { projectRoot } from './host-tools';
 import { shellQuote } from './protocol';
 import { leftoverVmPids, type Vm } from './runner';
-import { asComment, sh, suiteImage, vmSuiteSkipReason } from './suite-util';
+import { guestCli, sh, suiteImage, vmSuiteSkipReason } from './suite-util';
 import { startTopology, TWO_NODES } from './topology';
 
 t.setTimeout(15 * 60_000);
@@ -14,20 +12,10 @@ const skip = vmSuiteSkipReason();
 if (skip !== null) console.log(`# two-VM test skipped: ${skip}`);
 
 const NQN = 'nqn.2026-01.io.rds-csi:two-vm';
-const CLI = path.join(projectRoot(), 'dist', 'test', 'vm', 'guest', 'cli.js');
 
 /** Runs a guest cli.js command and returns its JSON result (asserting exit 0). */
-async function cli(
-  t: Test,
-  vm: Vm,
-  command: string,
-  args: object,
-): Promise<Record<string, string>> {
-  const res = await vm.runNode(CLI, [command, JSON.stringify(args)], { timeoutMs: 120_000 });
-  if (!t.equal(res.exitCode, 0, `${vm.name}: cli ${command}`)) t.comment(asComment(res.output));
-  const last = res.output.trim().split('\n').pop() ?? '';
-  return res.exitCode === 0 ? (JSON.parse(last) as Record<string, string>) : {};
-}
+const cli = (t: Test, vm: Vm, command: string, args: object) =>
+  guestCli(t, vm, 'cli.js', command, args);
 
 t.test(
   'VM B reads over NVMe/TCP what VM A wrote to its exported device',

@@ -13,6 +13,7 @@ import { nullLogger } from '../../../src/observability/logger';
 import { csiClient, codeOf } from '../../helpers/csi';
 import { FakeFabrics } from '../../fakes/fabrics';
 import { FakeMounter } from '../../fakes/mounter';
+import { goPublishContext, goVolumeContext } from '../../helpers/go-driver';
 import { NQN } from './setup';
 
 async function start(t: Test) {
@@ -288,3 +289,67 @@ t.test('block lifecycle over gRPC with a read-only access mode', async (t) => {
   t.ok(mounter.calls.includes(`bind /dev/nvme0n1 ${target} ro`));
   t.ok(fs.statSync(target).isFile());
 });
+
+t.test(
+  'a Go-driver PV over gRPC: its volume_context, publish_context from its attacher',
+  async (t) => {
+    const { c, fabrics, mounter, staging, target } = await start(t);
+    const id = 'pvc-0b6f2a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+    const nqn = `nqn.2000-02.com.mikrotik:${id}`;
+    const goContext = goVolumeContext(id, '10.42.241.3', '10.42.68.1');
+    const publishContext = goPublishContext(id, '10.42.241.3');
+    const cap = { mount: { fs_type: 'ext4' }, access_mode: { mode: 'SINGLE_NODE_WRITER' } };
+    await c.node('NodeStageVolume', {
+      volume_id: id,
+      staging_target_path: staging,
+      volume_capability: cap,
+      volume_context: goContext,
+      publish_context: publishContext,
+    });
+    const conn = fabrics.conns.get(nqn);
+    t.equal(conn?.target.traddr, '10.42.241.3');
+    t.same(conn?.target.tuning, { ctrlLossTmoSec: -1, reconnectDelaySec: 5 }, 'its -l -1 -c 5');
+    t.equal(
+      await codeOf(
+        c.node('NodeStageVolume', {
+          volume_id: id,
+          staging_target_path: staging,
+          volume_capability: cap,
+          volume_context: { ...goContext, nvmeAddress: 'rds.example' },
+        }),
+      ),
+      status.INVALID_ARGUMENT,
+      'its node wanted an IP literal',
+    );
+    await c.node('NodePublishVolume', {
+      volume_id: id,
+      staging_target_path: staging,
+      target_path: target,
+      volume_capability: cap,
+      volume_context: goContext,
+      publish_context: publishContext,
+    });
+    fabrics.pendingSize.set(nqn, 2 * 1024 ** 3);
+    await c.node('NodeExpandVolume', {
+      volume_id: id,
+      volume_path: target,
+      staging_target_path: staging,
+      capacity_range: { required_bytes: String(2 * 1024 ** 3) },
+    });
+    t.ok(
+      mounter.calls.some((x) => x.startsWith('grow ') && x.includes(staging)),
+      'grown at staging',
+    );
+    t.equal(
+      await codeOf(
+        c.node('NodeGetVolumeStats', {
+          volume_id: id,
+          volume_path: target,
+          staging_target_path: '/etc',
+        }),
+      ),
+      status.INVALID_ARGUMENT,
+      'a staging path outside the kubelet dir is refused',
+    );
+  },
+);
