@@ -181,6 +181,8 @@ async function startAttachments(
       ? undefined
       : (await import('./kube')).createKube({
           source,
+          userAgent: (await import('./kube/client')).userAgent(buildInfo().version, config.mode),
+          instance: config.kube.instance,
           logger: logger.child({ component: 'kube' }),
           metrics,
           component: 'rds-csi-controller',
@@ -217,9 +219,10 @@ async function nodeKube(
 ): Promise<NodeEvents> {
   const source = config.kube.source;
   if (source === undefined) return noopNodeEvents;
-  const { createKubeClients, loadKubeConfig } = await import('./kube/client');
+  const { createKubeClients, loadKubeConfig, userAgent } = await import('./kube/client');
   const { EventRecorder } = await import('./kube/events');
-  const clients = createKubeClients(loadKubeConfig(source), {
+  const agent = userAgent(buildInfo().version, config.mode);
+  const clients = createKubeClients(loadKubeConfig(source, agent), {
     component: 'rds-csi-node',
     instance: config.nodeId,
   });

@@ -18,7 +18,9 @@ t.test('post never waits; bounded queue drops and counts; namespace always set',
         await gate;
         if (s.reason === 'Fail') throw new KubeApiError(500, 'boom');
         sent.push({ ns, ref, reason: s.reason });
+        return s.reason;
       },
+      repeat: () => Promise.reject(new Error('no repeats here')),
     },
     logger: nullLogger(),
     metrics,
@@ -53,7 +55,10 @@ t.test(
     const metrics = createMetrics({ version: 't', commit: 't', processMetrics: false });
     const sent: string[] = [];
     const rec = new EventRecorder({
-      api: { create: async (ns, ref) => void sent.push(`${ns}/${ref.name}`) },
+      api: {
+        create: async (ns, ref) => String(sent.push(`${ns}/${ref.name}`)),
+        repeat: () => Promise.reject(new Error('no repeats here')),
+      },
       logger: nullLogger(),
       metrics,
     });
