@@ -76,6 +76,8 @@ export interface KubeClients {
    * of one annotation; the caller retries in the background until it lands.
    */
   annotateNode(name: string, hostnqn: string): Promise<void>;
+  /** The uid of a Node (undefined when it does not exist), for events about it. */
+  nodeUid(name: string): Promise<string | undefined>;
 }
 
 /** Normalise client-node failures (ApiException carries `code`) to KubeApiError. */
@@ -275,6 +277,10 @@ export function createKubeClients(
     pvs,
     events,
     leases,
+    async nodeUid(name) {
+      const n = await orUndefined('get node', () => core.readNode({ name }));
+      return n?.metadata?.uid;
+    },
     async annotateNode(name, hostnqn) {
       await call('patch node', () =>
         core.patchNode(

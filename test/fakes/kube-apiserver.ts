@@ -372,6 +372,8 @@ export class FakeKubeApiServer {
     res: http.ServerResponse,
   ): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // A real API server answers a watch at once; clients wait for these headers.
+    res.flushHeaders();
     const from = Number(url.searchParams.get('resourceVersion') ?? '0');
     const line = (type: string, object: unknown): boolean =>
       res.write(JSON.stringify({ type, object }) + '\n');
