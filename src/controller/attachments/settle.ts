@@ -34,8 +34,8 @@ export function vaPhase(va: { attached: boolean; deleting: boolean }): VaPhase |
 }
 
 /**
- * The state to hold for `volumeId`. Unchanged (the same object) when the set of nodes is the
- * same, so attach times, an unfinished migration's exact start and a failure mark survive;
+ * The state to hold for `volumeId`. Unchanged (the same object) when the nodes, their order
+ * and the migration direction are the same, so attach times, an unfinished migration's exact start and a failure mark survive;
  * undefined when no node holds it any more (an idle state with only a last detach is kept,
  * for the grace-period metric).
  */
@@ -55,9 +55,15 @@ export function settleVolume(
   if (taken.length === 0) return held.size === 0 ? current : undefined;
   const next = rebuildState(taken).states.get(volumeId) as VolumeState;
   const cur = current;
-  if (cur !== undefined && nodesOf(next).sort().join() === [...held].sort().join()) {
-    return cur.fencing === next.fencing ? cur : { ...cur, fencing: next.fencing };
-  }
+  // Same nodes in the same order and the same migration direction: nothing to learn. (A
+  // node detached and attached again between two looks gives the same nodes in another
+  // order, or the other direction: that is a new state.)
+  const sameShape =
+    cur !== undefined &&
+    nodesOf(next).join() === nodesOf(cur).join() &&
+    next.migration?.source === cur.migration?.source &&
+    next.migration?.target === cur.migration?.target;
+  if (sameShape) return cur.fencing === next.fencing ? cur : { ...cur, fencing: next.fencing };
   const m = cur?.migration;
   const sameMigration =
     m !== undefined && next.migration?.source === m.source && next.migration.target === m.target;

@@ -52,6 +52,16 @@ t.test('what a replica holds, per phase and per what it held', async (t) => {
     t.same(nodes(settleVolume('v', cur, records)), want, what);
 });
 
+t.test('a node detached and attached again between two looks starts a new migration', async (t) => {
+  const before: VolumeState = {
+    ...held('a', 'b'),
+    migration: { source: 'a', target: 'b', startedAt: 11, timeoutMs: 60_000 },
+  };
+  const next = settleVolume('v', before, [rec('b', 'attached', 1000), rec('a', 'attached', 2000)]);
+  t.same(nodes(next), ['b', 'a']);
+  t.match(next?.migration, { source: 'b', target: 'a', startedAt: 2000 });
+});
+
 t.test('unchanged nodes keep the very state; a migration keeps its exact start', async (t) => {
   const cur = held('a');
   t.equal(settleVolume('v', cur, [rec('a', 'attached')]), cur, 'same object');
