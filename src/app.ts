@@ -22,6 +22,7 @@ import type { NodeHandlers } from './csi/gen/csi/v1/Node';
 import type { AttachmentManager } from './controller/attachments-port';
 import { createAttachmentManager } from './controller/attachments';
 import type { KubeRuntime } from './kube';
+import type { ObjectRef } from './kube/ports';
 import { noopNodeEvents, type NodeEvents } from './node/deps';
 import { createNativeFabrics } from './nvme/fabrics';
 import { loadNvmeAddon } from './nvme/native';
@@ -185,6 +186,8 @@ async function startAttachments(
       ? undefined
       : (await import('./kube')).createKube({
           source,
+          userAgent: (await import('./kube/client')).userAgent(buildInfo().version, config.mode),
+          instance: config.kube.instance,
           logger: logger.child({ component: 'kube' }),
           metrics,
           component: 'rds-csi-controller',
@@ -221,9 +224,10 @@ async function nodeKube(
 ): Promise<NodeEvents> {
   const source = config.kube.source;
   if (source === undefined) return noopNodeEvents;
-  const { createKubeClients, loadKubeConfig } = await import('./kube/client');
+  const { createKubeClients, loadKubeConfig, userAgent } = await import('./kube/client');
   const { EventRecorder } = await import('./kube/events');
-  const clients = createKubeClients(loadKubeConfig(source), {
+  const agent = userAgent(buildInfo().version, config.mode);
+  const clients = createKubeClients(loadKubeConfig(source, agent), {
     component: 'rds-csi-node',
     instance: config.nodeId,
   });
@@ -249,22 +253,30 @@ async function nodeKube(
     }
   };
   void publish(5000);
-  const node = { kind: 'Node' as const, name: config.nodeId };
+  // Events name the Node with its uid (read once, by the recorder's worker).
+  let nodeRef: ObjectRef | undefined;
+  const node = async (): Promise<ObjectRef> => {
+    if (nodeRef !== undefined) return nodeRef;
+    const uid = await clients.nodeUid(config.nodeId);
+    const ref: ObjectRef = { kind: 'Node', name: config.nodeId, ...(uid ? { uid } : {}) };
+    if (uid !== undefined) nodeRef = ref;
+    return ref;
+  };
   return {
     staleMountDetected: (e) =>
-      recorder.post(node, {
+      recorder.postTo(node, {
         type: 'Warning',
         reason: 'StaleMountDetected',
         message: `volume ${e.volumeId}: ${e.path}: ${e.reason}; it is remounted on the next stage or publish`,
       }),
     mountFailure: (e) =>
-      recorder.post(node, {
+      recorder.postTo(node, {
         type: 'Warning',
         reason: 'MountFailure',
         message: `volume ${e.volumeId}: ${e.reason}`,
       }),
     connectionRecovered: (e) =>
-      recorder.post(node, {
+      recorder.postTo(node, {
         type: 'Normal',
         reason: 'ConnectionRecovered',
         message: `volume ${e.volumeId}: ${e.nqn} attached again as ${e.device}`,

@@ -49,6 +49,8 @@ export interface KubeSettings {
   readonly reconcileIntervalMs: number;
   /** Leader election among controller replicas; undefined = off. */
   readonly leaderElection: { readonly namespace: string; readonly identity: string } | undefined;
+  /** This replica's name (POD_NAME, else the host name): events' reportingInstance. */
+  readonly instance: string;
 }
 
 export interface Config {
@@ -297,6 +299,7 @@ export function loadConfig(
       leaderElection: leaderElection
         ? { namespace: str('leader-election-namespace'), identity: env.POD_NAME || hostname() }
         : undefined,
+      instance: env.POD_NAME || hostname(),
     },
   });
 }

@@ -68,6 +68,11 @@ export interface AttachmentManager {
   publish(req: PublishRequest): Promise<Readonly<Record<string, string>>>;
   /** Unpublish; idempotent (an unknown volume or node, or nothing published, is success). */
   unpublish(req: UnpublishRequest): Promise<void>;
+  /**
+   * Resolves once publishedNodes can be trusted (after a restart: once the state was
+   * rebuilt from VolumeAttachments). CancelledError when `signal` fires first.
+   */
+  ready(signal: AbortSignal): Promise<void>;
   /** Nodes the volume is currently published to (no I/O; sorted; [] when none). */
   publishedNodes(volumeId: string): readonly string[];
   /**

@@ -4,7 +4,8 @@
  * when a disk is removed). When the disk is gone but a previous delete was interrupted
  * before the file went, the leftover `<id>.img` is found under the pool and removed.
  * Snapshots are independent copies and do not block deletion. A volume still published
- * to a node is FAILED_PRECONDITION (the CO unpublishes first).
+ * to a node is FAILED_PRECONDITION (the CO unpublishes first); after a restart that is
+ * judged only once the attachment state was rebuilt (the call waits for it).
  */
 import { FailedPreconditionError } from '../domain/errors';
 import { isVolumeId } from '../domain/ids';
@@ -21,6 +22,7 @@ export async function deleteVolume(
     call.log.info('volume id was never issued by this driver; nothing to delete');
     return;
   }
+  await deps.attachments.ready(call.signal);
   const nodes = deps.attachments.publishedNodes(volumeId);
   if (nodes.length > 0) {
     throw new FailedPreconditionError(

@@ -104,6 +104,7 @@ export async function getVolume(
   call: Call,
 ): Promise<VolumeStatus> {
   const disk = await findVolume(deps, volumeId, call);
+  await deps.attachments.ready(call.signal);
   if (disk !== undefined) return statusOf(deps, disk);
   const nodes = isVolumeId(volumeId) ? deps.attachments.publishedNodes(volumeId) : [];
   if (nodes.length === 0) {
@@ -127,6 +128,8 @@ export async function listVolumes(
     isVolumeDisk(deps, d),
   );
   const page = paginate(disks, (d) => d.slot, maxEntries, startingToken, isVolumeId);
+  // Published nodes are reported only once the attachment state was rebuilt after a restart.
+  await deps.attachments.ready(call.signal);
   return { entries: page.items.map((d) => statusOf(deps, d)), nextToken: page.nextToken };
 }
 

@@ -23,8 +23,41 @@ export type KubeConfigSource =
   /** A kubeconfig document (YAML or JSON), e.g. for tests. */
   | { readonly kind: 'inline'; readonly text: string };
 
-export function loadKubeConfig(src: KubeConfigSource): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
+/**
+ * A KubeConfig that names the driver on every request: `User-Agent: <userAgent>` on the
+ * generated API clients (set after authentication, on each request context) and on
+ * watches (which build their own fetch options). Without it every request says
+ * `node-fetch/1.0` and audit logs cannot tell the driver from anything else.
+ */
+class NamedKubeConfig extends k8s.KubeConfig {
+  constructor(private readonly userAgent: string) {
+    super();
+  }
+
+  override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    context.setHeaderParam('User-Agent', this.userAgent);
+  }
+
+  override async applyToFetchOptions(
+    opts: Parameters<k8s.KubeConfig['applyToFetchOptions']>[0],
+  ): ReturnType<k8s.KubeConfig['applyToFetchOptions']> {
+    const init = await super.applyToFetchOptions(opts);
+    // client-node builds a WHATWG Headers here (its type says node-fetch's HeadersInit).
+    const headers = init.headers as unknown;
+    if (headers instanceof Headers) headers.set('User-Agent', this.userAgent);
+    else init.headers = { ...(headers as Record<string, string>), 'User-Agent': this.userAgent };
+    return init;
+  }
+}
+
+/** `rds-csi/<version> (<mode>)`, the User-Agent of every Kubernetes request. */
+export function userAgent(version: string, mode: string): string {
+  return `rds-csi/${version} (${mode})`;
+}
+
+export function loadKubeConfig(src: KubeConfigSource, agent: string): k8s.KubeConfig {
+  const kc = new NamedKubeConfig(agent);
   if (src.kind === 'in-cluster') kc.loadFromCluster();
   else if (src.kind === 'file') kc.loadFromFile(src.path);
   else kc.loadFromString(src.text);
@@ -43,6 +76,8 @@ export interface KubeClients {
    * of one annotation; the caller retries in the background until it lands.
    */
   annotateNode(name: string, hostnqn: string): Promise<void>;
+  /** The uid of a Node (undefined when it does not exist), for events about it. */
+  nodeUid(name: string): Promise<string | undefined>;
 }
 
 /** Normalise client-node failures (ApiException carries `code`) to KubeApiError. */
@@ -142,6 +177,12 @@ export function createKubeClients(
       );
       return pv === undefined ? undefined : toPvInfo(pv);
     },
+    async getPvcUid(namespace: string, name: string): Promise<string | undefined> {
+      const pvc = await orUndefined('get persistentvolumeclaim', () =>
+        core.readNamespacedPersistentVolumeClaim({ namespace, name }),
+      );
+      return pvc?.metadata?.uid;
+    },
     async findPvByHandle(driver: string, volumeId: string): Promise<PvInfo | undefined> {
       const list = await call('list persistentvolumes', () => core.listPersistentVolume());
       const pv = list.items.find(
@@ -153,7 +194,12 @@ export function createKubeClients(
 
   let seq = 0;
   const events: EventsApi = {
-    async create(namespace: string, ref: ObjectRef, spec: KubeEventSpec, at: Date): Promise<void> {
+    async create(
+      namespace: string,
+      ref: ObjectRef,
+      spec: KubeEventSpec,
+      at: Date,
+    ): Promise<string> {
       seq = (seq + 1) % 0x100000;
       const name = `${ref.name}.${at.getTime().toString(16)}${seq.toString(16).padStart(5, '0')}`;
       await call('create event', () =>
@@ -179,6 +225,15 @@ export function createKubeClients(
             count: 1,
           },
         }),
+      );
+      return name;
+    },
+    async repeat(namespace: string, name: string, count: number, at: Date): Promise<void> {
+      await call('patch event', () =>
+        core.patchNamespacedEvent(
+          { namespace, name, body: { count, lastTimestamp: at } },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        ),
       );
     },
   };
@@ -222,6 +277,10 @@ export function createKubeClients(
     pvs,
     events,
     leases,
+    async nodeUid(name) {
+      const n = await orUndefined('get node', () => core.readNode({ name }));
+      return n?.metadata?.uid;
+    },
     async annotateNode(name, hostnqn) {
       await call('patch node', () =>
         core.patchNode(

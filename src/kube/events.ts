@@ -6,10 +6,22 @@
  * Drops are counted by cause (`queue_full`, `api_error`, `no_target`, `stopped`).
  * Events are always created in the involved object's namespace; cluster-scoped objects
  * (PVs, Nodes) get theirs in `defaultNamespace`.
+ *
+ * Repeats are counted the way Kubernetes' own recorder does: an event identical in its
+ * object (kind, namespace, name, uid), type, reason and message to one this process
+ * created is not created again; the existing one gets count + 1 and a new lastTimestamp.
+ * The identities of the last `cacheSize` events are kept (least recently used dropped);
+ * when the API server has expired the event (404), a new one is created.
  */
 import type { Counter } from 'prom-client';
 import type { Logger } from '../observability/logger';
-import type { EventSink, EventsApi, KubeEventSpec, ObjectRef } from './ports';
+import {
+  KubeApiError,
+  type EventSink,
+  type EventsApi,
+  type KubeEventSpec,
+  type ObjectRef,
+} from './ports';
 
 export type RefSource = ObjectRef | (() => Promise<ObjectRef | undefined>);
 
@@ -26,6 +38,28 @@ export interface EventRecorderOptions {
   readonly capacity?: number;
   readonly defaultNamespace?: string;
   readonly now?: () => number;
+  /** How many distinct events are remembered for counting repeats (default 4096). */
+  readonly cacheSize?: number;
+}
+
+interface Seen {
+  readonly namespace: string;
+  readonly name: string;
+  count: number;
+}
+
+/** What makes two events the same event (the message included, as Kubernetes does). */
+function identity(namespace: string, ref: ObjectRef, spec: KubeEventSpec): string {
+  return JSON.stringify([
+    namespace,
+    ref.kind,
+    ref.namespace ?? '',
+    ref.name,
+    ref.uid ?? '',
+    spec.type,
+    spec.reason,
+    spec.message,
+  ]);
 }
 
 interface Item {
@@ -38,6 +72,7 @@ export class EventRecorder implements EventSink {
   private readonly queue: Item[] = [];
   private readonly capacity: number;
   private readonly now: () => number;
+  private readonly seen = new Map<string, Seen>();
   private draining: Promise<void> | undefined;
   private stopped = false;
 
@@ -98,10 +133,42 @@ export class EventRecorder implements EventSink {
       ref.kind === 'PersistentVolumeClaim' ? ref.namespace : (this.o.defaultNamespace ?? 'default');
     if (namespace === undefined || namespace === '') return this.drop('no_target', item.spec);
     try {
-      await this.o.api.create(namespace, ref, item.spec, new Date(item.at));
+      await this.write(namespace, ref, item.spec, new Date(item.at));
       this.o.metrics?.eventsPosted.inc({ reason: item.spec.reason });
     } catch (err) {
       this.drop('api_error', item.spec, err);
+    }
+  }
+
+  /** Create the event, or count a repeat of one created before. */
+  private async write(
+    namespace: string,
+    ref: ObjectRef,
+    spec: KubeEventSpec,
+    at: Date,
+  ): Promise<void> {
+    const key = identity(namespace, ref, spec);
+    const before = this.seen.get(key);
+    if (before !== undefined) {
+      this.seen.delete(key);
+      try {
+        await this.o.api.repeat(before.namespace, before.name, before.count + 1, at);
+        before.count++;
+        this.seen.set(key, before);
+        return;
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 404)) {
+          this.seen.set(key, before);
+          throw err;
+        }
+      }
+    }
+    const name = await this.o.api.create(namespace, ref, spec, at);
+    this.seen.set(key, { namespace, name, count: 1 });
+    const cap = this.o.cacheSize ?? 4096;
+    for (const oldest of this.seen.keys()) {
+      if (this.seen.size <= cap) break;
+      this.seen.delete(oldest);
     }
   }
 }

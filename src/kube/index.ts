@@ -18,6 +18,8 @@ export interface LeaderElectionOptions {
   /** This replica's identity: the pod name. */
   readonly identity: string;
   readonly retryPeriodMs?: number;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
 }
 
 export interface KubeOptions {
@@ -25,8 +27,12 @@ export interface KubeOptions {
   readonly source: KubeConfigSource;
   readonly logger: Logger;
   readonly metrics?: Pick<Metrics, 'eventsPosted' | 'eventsDropped'>;
-  /** `source.component` of posted events (default `rds-csi-controller`). */
+  /** `source.component` and reportingComponent of posted events (default `rds-csi-controller`). */
   readonly component?: string;
+  /** reportingInstance of posted events: this replica's pod name (default: the Lease identity). */
+  readonly instance?: string;
+  /** User-Agent of every request (see userAgent() in ./client). */
+  readonly userAgent: string;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   /** Absent = no election: this replica always acts as leader. */
@@ -49,6 +55,10 @@ export interface KubeRuntime {
   onNode(l: NodeListener): void;
   /** Called after every full VolumeAttachment list (start, 410 Gone, resync). */
   onVolumeAttachmentsRelist(cb: () => void): void;
+  /** Every VolumeAttachment add, update and delete (the object as it is now, or was). */
+  onVolumeAttachment(cb: (va: VolumeAttachmentInfo) => void): void;
+  /** Called when this replica becomes leader (never without leader election). */
+  onStartedLeading(cb: () => void): void;
   /** Start informers (Nodes first, synced, then VolumeAttachments) and the elector. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -56,10 +66,16 @@ export interface KubeRuntime {
 
 export function createKube(o: KubeOptions): KubeRuntime {
   const component = o.component ?? 'rds-csi-controller';
-  const identity = o.leaderElection?.identity ?? component;
-  const clients = createKubeClients(loadKubeConfig(o.source), { component, instance: identity });
+  const instance = o.instance ?? o.leaderElection?.identity ?? component;
+  const clients = createKubeClients(loadKubeConfig(o.source, o.userAgent), {
+    component,
+    instance,
+  });
   const nodeListeners: NodeListener[] = [];
   const relistListeners: Array<() => void> = [];
+  const vaListeners: Array<(va: VolumeAttachmentInfo) => void> = [];
+  const leadListeners: Array<() => void> = [];
+  const vaChanged = (va: VolumeAttachmentInfo): void => vaListeners.forEach((cb) => cb(va));
   const common = {
     logger: o.logger,
     ...(o.backoffInitialMs === undefined ? {} : { backoffInitialMs: o.backoffInitialMs }),
@@ -80,6 +96,9 @@ export function createKube(o: KubeOptions): KubeRuntime {
     listWatch: clients.volumeAttachments,
     convert: toVolumeAttachmentInfo,
     key: (v) => v.name,
+    onAdd: vaChanged,
+    onUpdate: (_old, va) => vaChanged(va),
+    onDelete: vaChanged,
     onRelist: () => relistListeners.forEach((cb) => cb()),
   });
   const recorder = new EventRecorder({
@@ -100,6 +119,9 @@ export function createKube(o: KubeOptions): KubeRuntime {
           identity: le.identity,
           logger: o.logger,
           ...(le.retryPeriodMs === undefined ? {} : { retryPeriodMs: le.retryPeriodMs }),
+          ...(le.leaseDurationMs === undefined ? {} : { leaseDurationMs: le.leaseDurationMs }),
+          ...(le.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: le.renewDeadlineMs }),
+          onStartedLeading: () => leadListeners.forEach((cb) => cb()),
         });
   return {
     nodes,
@@ -110,6 +132,8 @@ export function createKube(o: KubeOptions): KubeRuntime {
     isLeader: () => leader?.isLeader ?? true,
     onNode: (l) => void nodeListeners.push(l),
     onVolumeAttachmentsRelist: (cb) => void relistListeners.push(cb),
+    onVolumeAttachment: (cb) => void vaListeners.push(cb),
+    onStartedLeading: (cb) => void leadListeners.push(cb),
     async start() {
       leader?.start();
       nodes.start();

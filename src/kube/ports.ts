@@ -65,13 +65,24 @@ export type NodeCache = Cache<NodeInfo>;
 export interface PvLookup {
   /** The PV, or undefined when it does not exist. Rejects on API errors. */
   getPv(name: string): Promise<PvInfo | undefined>;
-  /** The CSI PV whose volumeHandle is `volumeId` (list + filter), or undefined. */
+  /** The uid of a PVC, or undefined when it does not exist. Rejects on API errors. */
+  getPvcUid(namespace: string, name: string): Promise<string | undefined>;
+  /**
+   * The CSI PV whose volumeHandle is `volumeId` (a list of every PV: the last resort, when
+   * neither the volume context nor a VolumeAttachment named the claim or the PV).
+   */
   findPvByHandle(driver: string, volumeId: string): Promise<PvInfo | undefined>;
 }
 
 /** Raw API calls the event recorder makes (it adds queueing and counting). */
 export interface EventsApi {
-  create(namespace: string, ref: ObjectRef, spec: KubeEventSpec, at: Date): Promise<void>;
+  /** Create an event with count 1; resolves to its name. */
+  create(namespace: string, ref: ObjectRef, spec: KubeEventSpec, at: Date): Promise<string>;
+  /**
+   * Record a repeat of an event created earlier: its count and lastTimestamp. Rejects with a
+   * KubeApiError of status 404 when the event is gone (expired by the API server's TTL).
+   */
+  repeat(namespace: string, name: string, count: number, at: Date): Promise<void>;
 }
 
 /** Best-effort, non-blocking event posting for use-cases. */

@@ -4,8 +4,11 @@
  * @kubernetes/client-node can talk to it: list, get, create, replace, patch (JSON merge;
  * strategic merge treated as merge), delete, watch with resourceVersion (JSON lines over a
  * chunked response), an ERROR event with 410 Gone for a compacted resourceVersion, and
- * Status errors 404/409/422. Tests drive it directly too (put/remove/compact/dropWatches)
- * and can inject failures.
+ * Status errors 404/409/422. As strict as a real API server where the driver depends on it
+ * (kube-apiserver-rules.ts): unknown fields, immutable fields, Lease MicroTimes, field
+ * selectors on events. Every watch client gets every event of its resource. Tests drive it
+ * directly too (put/remove/compact/dropWatches) and can inject failures; the User-Agent of
+ * every request is kept.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +23,7 @@ import {
   type Plural,
   type ResourceDef,
 } from './kube-apiserver-shapes';
+import { ApiRejection, checkFields, checkImmutable, fieldSelector } from './kube-apiserver-rules';
 
 export type { Obj, Meta, Plural } from './kube-apiserver-shapes';
 
@@ -54,6 +58,8 @@ export class FakeKubeApiServer {
   private compactedRv = 0;
   /** Requests seen, `METHOD path?query`, for assertions. */
   readonly requests: string[] = [];
+  /** The User-Agent of each request, in the order of `requests`. */
+  readonly userAgents: string[] = [];
   url = '';
 
   constructor(private readonly now: () => number = Date.now) {
@@ -200,6 +206,7 @@ export class FakeKubeApiServer {
       const url = new URL(req.url ?? '/', 'http://x');
       const method = req.method ?? 'GET';
       this.requests.push(`${method} ${url.pathname}${url.search}`);
+      this.userAgents.push(req.headers['user-agent'] ?? '');
       const fault = this.faults.find(
         (f) => f.method === method && f.path.test(url.pathname) && f.remaining > 0,
       );
@@ -211,6 +218,7 @@ export class FakeKubeApiServer {
       try {
         this.route(method, url, Buffer.concat(chunks).toString('utf8'), req, res);
       } catch (err) {
+        if (err instanceof ApiRejection) return this.status(res, err.code, err.reason, err.message);
         this.status(res, 500, 'InternalError', err instanceof Error ? err.message : String(err));
       }
     });
@@ -245,7 +253,14 @@ export class FakeKubeApiServer {
     const name = m[3] === undefined ? undefined : decodeURIComponent(m[3]);
     if (method === 'GET' && name === undefined) {
       if (url.searchParams.get('watch') === 'true') this.watch(plural, namespace, url, req, res);
-      else this.sendList(plural, def, namespace, res);
+      else
+        this.sendList(
+          plural,
+          def,
+          namespace,
+          fieldSelector(plural, url.searchParams.get('fieldSelector')),
+          res,
+        );
       return;
     }
     if (method === 'POST' && name === undefined) return this.create(plural, namespace, body, res);
@@ -278,10 +293,14 @@ export class FakeKubeApiServer {
         );
         return;
       }
+      checkFields(plural, obj);
+      checkImmutable(plural, existing, obj);
       return this.json(res, 200, this.write(plural, key, obj, 'MODIFIED', existing));
     }
     if (method === 'PATCH') {
       const merged = mergePatch(clone(existing), JSON.parse(body)) as Obj;
+      checkFields(plural, merged);
+      checkImmutable(plural, existing, merged);
       merged.metadata = {
         ...merged.metadata,
         name,
@@ -320,6 +339,7 @@ export class FakeKubeApiServer {
       meta.namespace = namespace;
     }
     obj.metadata = meta;
+    checkFields(plural, obj);
     const key = this.key(namespace, meta.name);
     if (this.bucket(plural).has(key)) {
       this.status(res, 409, 'AlreadyExists', `${plural} "${meta.name}" already exists`);
@@ -333,13 +353,14 @@ export class FakeKubeApiServer {
     plural: string,
     def: ResourceDef,
     namespace: string | undefined,
+    select: (o: Obj) => boolean,
     res: http.ServerResponse,
   ): void {
     this.json(res, 200, {
       apiVersion: apiVersionOf(def),
       kind: `${def.kind}List`,
       metadata: { resourceVersion: String(this.rv) },
-      items: this.list(plural as Plural, namespace),
+      items: this.list(plural as Plural, namespace).filter(select),
     });
   }
 
@@ -351,6 +372,8 @@ export class FakeKubeApiServer {
     res: http.ServerResponse,
   ): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // A real API server answers a watch at once; clients wait for these headers.
+    res.flushHeaders();
     const from = Number(url.searchParams.get('resourceVersion') ?? '0');
     const line = (type: string, object: unknown): boolean =>
       res.write(JSON.stringify({ type, object }) + '\n');

@@ -99,6 +99,11 @@ export class SimpleAttachments implements AttachmentManager {
     if (nodes.size === 0) this.volumes.delete(req.volumeId);
   }
 
+  /** Nothing to rebuild: always ready. */
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   publishedNodes(volumeId: string): readonly string[] {
     return [...(this.volumes.get(volumeId)?.keys() ?? [])].sort();
   }

@@ -27,7 +27,7 @@ import { freeTcpPort } from './accel';
 import { projectRoot, which } from './host-tools';
 import { shellQuote } from './protocol';
 import { leftoverVmPids } from './runner';
-import { asComment, sh, suiteImage, vmSuiteSkipReason } from './suite-util';
+import { asComment, sh, startNvmetSim, suiteImage, vmSuiteSkipReason } from './suite-util';
 import { GUEST_PORTS, startTopology, TWO_NODES, type TopologyVm } from './topology';
 
 t.setTimeout(15 * 60_000);
@@ -152,26 +152,7 @@ t.test(
 
     // ---- VM a: rds-sim with the kernel NVMe target, reachable from the host over SSH ----
     const clientKey = generateSshKeyPair('ed25519', 'handoff-test');
-    const simArgv = [
-      'node',
-      path.join(ROOT, 'dist/src/sim/main.js'),
-      `--listen=0.0.0.0:${GUEST_PORTS.rdsSsh}`,
-      '--state=/tmp/rds-sim',
-      '--authorized-keys=/tmp/rds-client.pub',
-      '--backend=nvmet',
-      `--nvmet-addr=${linkA}`,
-    ];
-    const simOut = await sh(
-      t,
-      a.vm,
-      `modprobe -a nvmet nvmet-tcp
-printf '%s\\n' ${shellQuote(clientKey.public)} > /tmp/rds-client.pub
-${simArgv.map(shellQuote).join(' ')} </dev/null >/tmp/rds-sim.log 2>&1 &
-for i in $(seq 1 120); do grep -q 'host key fingerprint' /tmp/rds-sim.log && break; sleep 1; done
-grep 'host key fingerprint' /tmp/rds-sim.log`,
-    );
-    const fingerprint = /host key fingerprint: (SHA256:\S+)/.exec(simOut)?.[1];
-    if (fingerprint === undefined) throw new Error(`rds-sim did not start:\n${simOut}`);
+    const fingerprint = await startNvmetSim(t, a.vm, linkA, clientKey.public, GUEST_PORTS.rdsSsh);
     phase('rds-sim up in VM a');
 
     // ---- node plugins, one per kernel ----

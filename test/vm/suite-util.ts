@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Test } from 'tap';
 import { ensureImage, missingBuildTools, type VmImage } from './image';
 import { projectRoot } from './host-tools';
+import { shellQuote } from './protocol';
 import { vmUnavailableReason, type Vm } from './runner';
 
 /** Why the VM suite cannot run on this machine, or null. */
@@ -62,4 +63,35 @@ export async function guestCli(
   if (!t.equal(res.exitCode, 0, `${vm.name}: ${file} ${command}`)) t.comment(asComment(res.output));
   const last = res.output.trim().split('\n').pop() ?? '';
   return res.exitCode === 0 ? (JSON.parse(last) as Record<string, string>) : {};
+ * Starts rds-sim in `vm` with the kernel NVMe target on `nvmetAddr`, accepting `clientKey`
+ * over SSH; resolves to its host key fingerprint. Its log is /tmp/rds-sim.log.
+ */
+export async function startNvmetSim(
+  t: Test,
+  vm: Vm,
+  nvmetAddr: string,
+  clientKey: string,
+  sshPort: number,
+): Promise<string> {
+  const simArgv = [
+    'node',
+    path.join(projectRoot(), 'dist/src/sim/main.js'),
+    `--listen=0.0.0.0:${sshPort}`,
+    '--state=/tmp/rds-sim',
+    '--authorized-keys=/tmp/rds-client.pub',
+    '--backend=nvmet',
+    `--nvmet-addr=${nvmetAddr}`,
+  ];
+  const simOut = await sh(
+    t,
+    vm,
+    `modprobe -a nvmet nvmet-tcp
+printf '%s\\n' ${shellQuote(clientKey)} > /tmp/rds-client.pub
+${simArgv.map(shellQuote).join(' ')} </dev/null >/tmp/rds-sim.log 2>&1 &
+for i in $(seq 1 120); do grep -q 'host key fingerprint' /tmp/rds-sim.log && break; sleep 1; done
+grep 'host key fingerprint' /tmp/rds-sim.log`,
+  );
+  const fingerprint = /host key fingerprint: (SHA256:\S+)/.exec(simOut)?.[1];
+  if (fingerprint === undefined) throw new Error(`rds-sim did not start:\n${simOut}`);
+  return fingerprint;
 }

@@ -1,8 +1,9 @@
 /**
  * Composition of the full attachment manager: the AttachmentService (implements the
  * controller's AttachmentManager), the Reconciler, and, when Kubernetes is available,
- * their wiring to informers (rebuild on every VolumeAttachment relist, reconcile on Node
- * delete and Ready→NotReady), the event recorder and the RDS reconnect hook.
+ * their wiring to informers (every replica follows each VolumeAttachment change and
+ * re-settles every volume on a relist; reconcile on Node delete and Ready→NotReady and on
+ * becoming leader), the event recorder and the RDS reconnect hook.
  */
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
@@ -10,6 +11,7 @@ import type { ExportsPort, HealthPort, VolumesPort } from '../../routeros/ports'
 import type { KubeRuntime } from '../../kube';
 import { PvcEventSink } from './volume-events';
 import { rebuildFromKube } from './rebuild';
+import { AttachmentSync } from './sync';
 import { Reconciler, type Timers } from './reconciler';
 import { AttachmentService } from './service';
 
@@ -53,10 +55,18 @@ export function createAttachmentManager(d: AttachmentManagerDeps): AttachmentRun
   const now = d.now ?? Date.now;
   const log = d.logger.child({ component: 'attachments' });
   const kube = d.kube;
+  // Filled in below: the sync knows which PV a VolumeAttachment names for a volume.
+  const late: { reconciler?: Reconciler; sync?: AttachmentSync } = {};
   const events =
-    kube === undefined ? undefined : new PvcEventSink(kube.recorder, kube.pvs, d.driverName);
+    kube === undefined
+      ? undefined
+      : new PvcEventSink({
+          recorder: kube.recorder,
+          pvs: kube.pvs,
+          driverName: d.driverName,
+          pvNameOf: (id) => late.sync?.pvNameOf(id),
+        });
   // The service re-arms the reconciler's deadline timer; the reconciler needs the service.
-  const late: { reconciler?: Reconciler } = {};
   const manager = new AttachmentService({
     exports: d.exports,
     ...(kube === undefined ? {} : { nodes: kube.nodes }),
@@ -91,28 +101,36 @@ export function createAttachmentManager(d: AttachmentManagerDeps): AttachmentRun
     ...(d.timers === undefined ? {} : { timers: d.timers }),
   });
   late.reconciler = rec;
+  const sync =
+    kube === undefined
+      ? undefined
+      : new AttachmentSync({
+          driverName: d.driverName,
+          volumeAttachments: () => kube.volumeAttachments.list(),
+          pvs: kube.pvs,
+          nodes: kube.nodes,
+          service: manager,
+          logger: log,
+        });
+  late.sync = sync;
   const rebuild = async (why: string): Promise<void> => {
-    if (kubeView === undefined) return;
+    if (sync === undefined) return;
     try {
-      const view = await kubeView();
-      // At start the VolumeAttachments are the whole truth. Later (relist after a lost
-      // watch) only volumes unknown here are added: live state is newer than a VA whose
-      // status the external-attacher has not updated yet; the reconciler reports the rest.
-      const known = (id: string): boolean =>
-        why !== 'start' && manager.publishedNodes(id).length > 0;
-      manager.replaceAll(view.states, (id) => view.pending.has(id) || known(id));
-      log.info('attachment state rebuilt from VolumeAttachments', {
-        why,
-        volumes: view.states.size,
-        drift: view.drift.length,
-      });
+      const volumes = await sync.all();
+      log.info('attachment state rebuilt from VolumeAttachments', { why, volumes });
     } catch (err) {
       log.error('rebuild from VolumeAttachments failed', { why, err });
     }
   };
+  // Events are followed from before the first rebuild reads the cache: nothing between
+  // the two is missed (each volume's turn reads the cache afresh).
+  let following = false;
   let started = false;
   let unsubscribe: (() => void) | undefined;
-  if (kube !== undefined) {
+  if (kube !== undefined && sync !== undefined) {
+    kube.onVolumeAttachment((va) => {
+      if (following) void sync.changed(va);
+    });
     kube.onVolumeAttachmentsRelist(() => {
       if (started) void rebuild('relist').then(() => rec.trigger('rebuild'));
     });
@@ -122,6 +140,10 @@ export function createAttachmentManager(d: AttachmentManagerDeps): AttachmentRun
         if (old.ready && !n.ready) void rec.trigger(`node-not-ready:${n.name}`);
       },
     });
+    // A new leader checks the RDS allow-lists and the drift at once, not at the next interval.
+    kube.onStartedLeading(() => {
+      if (started) void rec.trigger('became-leader');
+    });
   }
   return {
     manager,
@@ -129,6 +151,7 @@ export function createAttachmentManager(d: AttachmentManagerDeps): AttachmentRun
     async start() {
       const ready = (async () => {
         await kube?.start();
+        following = true;
         await rebuild('start');
         started = true;
       })();

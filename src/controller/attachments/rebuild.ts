@@ -26,6 +26,37 @@ export interface KubeRebuild extends RebuildResult {
   readonly pending: ReadonlySet<string>;
 }
 
+/**
+ * One VolumeAttachment joined with its PV (access mode, volume mode, migration window and
+ * fencing flag from the volume attributes) and its Node's host NQN.
+ */
+export function attachedRecord(
+  va: VolumeAttachmentInfo,
+  volumeId: string,
+  pv: PvInfo,
+  nodes: NodeCache | undefined,
+  logger: Logger,
+): AttachedRecord {
+  let params;
+  try {
+    params = parseAttachmentParams(pv.volumeAttributes);
+  } catch (err) {
+    logger.warn('PV has invalid attachment parameters; using defaults', { pv: pv.name, err });
+    params = parseAttachmentParams(undefined);
+  }
+  const hostNqn = nodes?.get(va.nodeName)?.hostNqn;
+  return {
+    volumeId,
+    nodeId: va.nodeName,
+    ...(hostNqn === undefined ? {} : { hostNqn }),
+    createdAt: va.createdAt,
+    multiNode: pv.accessModes.includes('ReadWriteMany'),
+    block: pv.volumeMode === 'Block',
+    migrationTimeoutMs: params.migrationTimeoutMs,
+    fencing: params.fencing,
+  };
+}
+
 export async function rebuildFromKube(s: RebuildSources): Promise<KubeRebuild> {
   const ours = s
     .volumeAttachments()
@@ -48,24 +79,7 @@ export async function rebuildFromKube(s: RebuildSources): Promise<KubeRebuild> {
       if (!va.deleting) pending.add(pv.volumeHandle);
       continue;
     }
-    let params;
-    try {
-      params = parseAttachmentParams(pv.volumeAttributes);
-    } catch (err) {
-      s.logger.warn('PV has invalid attachment parameters; using defaults', { pv: pv.name, err });
-      params = parseAttachmentParams(undefined);
-    }
-    const hostNqn = s.nodes?.get(va.nodeName)?.hostNqn;
-    records.push({
-      volumeId: pv.volumeHandle,
-      nodeId: va.nodeName,
-      ...(hostNqn === undefined ? {} : { hostNqn }),
-      createdAt: va.createdAt,
-      multiNode: pv.accessModes.includes('ReadWriteMany'),
-      block: pv.volumeMode === 'Block',
-      migrationTimeoutMs: params.migrationTimeoutMs,
-      fencing: params.fencing,
-    });
+    records.push(attachedRecord(va, pv.volumeHandle, pv, s.nodes, s.logger));
   }
   const r = rebuildState(records);
   return { states: r.states, drift: [...drift, ...r.drift], pending };

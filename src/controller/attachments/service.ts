@@ -25,6 +25,7 @@ import type { Logger } from '../../observability/logger';
 import type { ExportsPort } from '../../routeros/ports';
 import type { AttachmentManager, PublishRequest, UnpublishRequest } from '../attachments-port';
 import { recordMetric, type AttachmentMetrics, type VolumeEventSink } from './hooks';
+import { settleVolume, type VaRecord } from './settle';
 
 export interface AttachmentServiceDeps {
   readonly exports: ExportsPort;
@@ -56,9 +57,11 @@ export class AttachmentService implements AttachmentManager {
     this.graceMs = d.graceMs ?? DEFAULT_GRACE_PERIOD_MS;
   }
 
-  publish(req: PublishRequest): Promise<Readonly<Record<string, string>>> {
+  // Both wait for the first rebuild before taking their turn on the volume: the rebuild's
+  // own turns on the same volume must not queue behind them.
+  async publish(req: PublishRequest): Promise<Readonly<Record<string, string>>> {
+    await this.ready(req.signal);
     return this.serial(req.volumeId, async () => {
-      await this.whenReady(req.signal);
       const { volumeId, nodeId } = req;
       this.d.events?.rememberPvc?.(volumeId, req.volume.pvc);
       const ctx = { volumeId, nodeId };
@@ -109,9 +112,9 @@ export class AttachmentService implements AttachmentManager {
     });
   }
 
-  unpublish(req: UnpublishRequest): Promise<void> {
+  async unpublish(req: UnpublishRequest): Promise<void> {
+    await this.ready(req.signal);
     return this.serial(req.volumeId, async () => {
-      await this.whenReady(req.signal);
       const targets =
         req.nodeId === undefined ? nodesOf(this.states.get(req.volumeId)) : [req.nodeId];
       for (const nodeId of targets) {
@@ -142,8 +145,12 @@ export class AttachmentService implements AttachmentManager {
     });
   }
 
-  /** CancelledError when the caller's signal fires (before or while held). */
-  private async whenReady(signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves once the first rebuild is done (at once after it); CancelledError when the
+   * caller's signal fires first. Reads that report attachments (ListVolumes, DeleteVolume)
+   * wait here too, so they never answer from the empty state before the rebuild.
+   */
+  async ready(signal: AbortSignal): Promise<void> {
     const cancelled = (): CancelledError =>
       new CancelledError('cancelled while attachment state was being rebuilt');
     if (signal.aborted) throw cancelled();
@@ -225,28 +232,28 @@ export class AttachmentService implements AttachmentManager {
   }
 
   /**
-   * Install rebuilt state. A volume for which `keep(volumeId)` holds (an attach whose
-   * VolumeAttachment is not yet marked attached) keeps its current state; a rebuilt volume whose current migration has the same two nodes keeps the
-   * current migration (its exact start and failure).
+   * Bring one volume in line with its VolumeAttachments (see settle.ts), after every
+   * earlier operation on it: `records` is read when the turn comes, so the newest watch
+   * state wins. Nodes dropped here are forgotten for the capability check too.
    */
-  replaceAll(rebuilt: ReadonlyMap<string, VolumeState>, keep: (volumeId: string) => boolean): void {
-    for (const volumeId of [...this.states.keys()]) {
-      if (!rebuilt.has(volumeId) && !keep(volumeId)) {
-        this.states.delete(volumeId);
-        this.published.delete(volumeId);
-      }
-    }
-    for (const [volumeId, next] of rebuilt) {
+  resync(volumeId: string, records: () => readonly VaRecord[]): Promise<void> {
+    return this.serial(volumeId, () => {
       const cur = this.states.get(volumeId);
-      if (cur !== undefined && keep(volumeId)) continue;
-      const m = cur?.migration;
-      const same =
-        m !== undefined &&
-        next.migration?.source === m.source &&
-        next.migration.target === m.target;
-      this.states.set(volumeId, same ? { ...next, migration: m } : next);
-    }
-    this.changed();
+      const next = settleVolume(volumeId, cur, records());
+      if (next === cur) return Promise.resolve();
+      if (next === undefined) this.states.delete(volumeId);
+      else this.states.set(volumeId, next);
+      const keep = new Set(nodesOf(next));
+      const perNode = this.published.get(volumeId);
+      for (const n of [...(perNode?.keys() ?? [])]) if (!keep.has(n)) perNode?.delete(n);
+      this.d.logger.info('attachment state follows VolumeAttachments', {
+        volumeId,
+        before: nodesOf(cur),
+        after: nodesOf(next),
+      });
+      this.changed();
+      return Promise.resolve();
+    });
   }
 
   private async apply(

@@ -79,3 +79,133 @@ t.test('CRUD, patch, errors and watch with 410 Gone', async (t) => {
   t.match(line, { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
   t.match(await call(base, 'GET', '/apis/unknown.io/v1/things'), { status: 404 });
 });
+
+t.test(
+  'strict where a real API server is: fields, immutability, selectors, Lease times',
+  async (t) => {
+    const s = new FakeKubeApiServer();
+    const base = await s.start();
+    t.teardown(() => s.stop());
+    const events = '/api/v1/namespaces/ns/events';
+    const ev = (name: string, uid: string, extra: Record<string, unknown> = {}) => ({
+      metadata: { name },
+      involvedObject: { kind: 'PersistentVolumeClaim', namespace: 'ns', name: 'c', uid },
+      reason: 'R',
+      type: 'Normal',
+      message: 'm',
+      count: 1,
+      ...extra,
+    });
+    t.match(await call(base, 'POST', events, ev('e1', 'u1', { bogus: 1 })), {
+      status: 400,
+      body: { reason: 'BadRequest', message: /unknown field "bogus"/ },
+    });
+    t.match(await call(base, 'POST', events, ev('e1', 'u1')), { status: 201 });
+    t.match(await call(base, 'POST', events, ev('e2', 'u2')), { status: 201 });
+    t.match(
+      await call(
+        base,
+        'PATCH',
+        `${events}/e1`,
+        { involvedObject: { uid: 'other' } },
+        'application/merge-patch+json',
+      ),
+      { status: 422, body: { message: /involvedObject: Invalid value: field is immutable/ } },
+    );
+    t.match(
+      await call(
+        base,
+        'PATCH',
+        `${events}/e1`,
+        { count: 2, lastTimestamp: '2026-01-01T00:00:00Z' },
+        'application/merge-patch+json',
+      ),
+      { status: 200, body: { count: 2 } },
+    );
+    const sel = (q: string) =>
+      call(base, 'GET', `${events}?fieldSelector=${encodeURIComponent(q)}`).then((r) =>
+        (r.body.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name),
+      );
+    t.same(
+      await sel('involvedObject.name=c,involvedObject.uid=u1'),
+      ['e1'],
+      'describe selects by uid',
+    );
+    t.same(await sel('involvedObject.uid!=u1'), ['e2']);
+    t.match(await call(base, 'GET', `${events}?fieldSelector=spec.bogus%3Dx`), { status: 400 });
+
+    const vas = '/apis/storage.k8s.io/v1/volumeattachments';
+    const vaBody = {
+      metadata: { name: 'va1' },
+      spec: { attacher: 'd', nodeName: 'a', source: {} },
+    };
+    const made = await call(base, 'POST', vas, vaBody);
+    t.match(
+      await call(base, 'PUT', `${vas}/va1`, {
+        ...made.body,
+        spec: { ...vaBody.spec, nodeName: 'b' },
+      }),
+      { status: 422, body: { message: /spec: Invalid value: field is immutable/ } },
+    );
+    t.match(await call(base, 'PUT', `${vas}/va1`, { ...made.body, status: { attached: true } }), {
+      status: 200,
+    });
+
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases';
+    t.match(
+      await call(base, 'POST', leases, {
+        metadata: { name: 'l' },
+        spec: { renewTime: '2026-01-01T00:00:00Z' },
+      }),
+      { status: 400, body: { message: /not a MicroTime/ } },
+    );
+    t.match(
+      await call(base, 'POST', leases, {
+        metadata: { name: 'l' },
+        spec: { leaseDurationSeconds: 0 },
+      }),
+      { status: 422 },
+    );
+    t.match(
+      await call(base, 'POST', leases, {
+        metadata: { name: 'l' },
+        spec: {
+          holderIdentity: 'a',
+          renewTime: '2026-01-01T00:00:00.000000Z',
+          leaseDurationSeconds: 15,
+        },
+      }),
+      { status: 201 },
+    );
+  },
+);
+
+t.test('every watch client gets every VolumeAttachment event', async (t) => {
+  const s = new FakeKubeApiServer();
+  const base = await s.start();
+  t.teardown(() => s.stop());
+  const path = '/apis/storage.k8s.io/v1/volumeattachments?watch=true';
+  const ctl = new AbortController();
+  t.teardown(() => ctl.abort());
+  const readers = await Promise.all(
+    [1, 2, 3].map(async () => (await fetch(base + path, { signal: ctl.signal })).body!.getReader()),
+  );
+  s.put('volumeattachments', { metadata: { name: 'va1' }, spec: { attacher: 'd' } });
+  s.put('volumeattachments', {
+    metadata: { name: 'va1' },
+    spec: { attacher: 'd' },
+    status: { attached: true },
+  });
+  s.remove('volumeattachments', 'va1');
+  for (const r of readers) {
+    let text = '';
+    while (text.split('\n').length < 4) text += new TextDecoder().decode((await r.read()).value);
+    t.same(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string }).type),
+      ['ADDED', 'MODIFIED', 'DELETED'],
+    );
+  }
+});

@@ -33,8 +33,26 @@ export function pv(
       csi: { driver: DRIVER, volumeHandle: volumeId, volumeAttributes: opts.attrs ?? {} },
       ...(opts.claim === undefined
         ? {}
-        : { claimRef: { kind: 'PersistentVolumeClaim', ...opts.claim } }),
+        : {
+            claimRef: {
+              kind: 'PersistentVolumeClaim',
+              ...opts.claim,
+              uid: claimUid(opts.claim.namespace, opts.claim.name),
+            },
+          }),
     },
+  };
+}
+
+/** The uid the PVC `namespace/name` gets from pvc() (and a PV's claimRef from pv()). */
+export function claimUid(namespace: string, name: string): string {
+  return `uid-${namespace}-${name}`;
+}
+
+export function pvc(namespace: string, name: string): Obj {
+  return {
+    metadata: { name, namespace, uid: claimUid(namespace, name) },
+    spec: { accessModes: ['ReadWriteOnce'] },
   };
 }
 

@@ -10,7 +10,10 @@ import { node, pv, until, va } from './helpers';
 async function setup(t: Test) {
   const server = new FakeKubeApiServer();
   await server.start();
-  const kc = loadKubeConfig({ kind: 'inline', text: server.kubeconfig() });
+  const kc = loadKubeConfig(
+    { kind: 'inline', text: server.kubeconfig() },
+    'rds-csi/1.2.3 (controller)',
+  );
   const clients = createKubeClients(kc, { component: 'rds-csi-controller', instance: 'test' });
   t.teardown(() => server.stop());
   return { server, clients };

@@ -33,15 +33,17 @@ export async function startController(
   rds: { exports: ExportsPort; volumes?: Pick<VolumesPort, 'get'> } = {
     exports: new FakeExports(),
   },
+  identity = 'ctrl-0',
 ): Promise<Running> {
   const metrics = createMetrics({ version: 't', commit: 't', processMetrics: false });
   const kube = createKube({
     source: { kind: 'inline', text: server.kubeconfig() },
+    userAgent: 'rds-csi/test (controller)',
     logger: nullLogger(),
     metrics,
     backoffInitialMs: 10,
     backoffMaxMs: 100,
-    leaderElection: { namespace: 'kube-system', identity: 'ctrl-0', retryPeriodMs: 50 },
+    leaderElection: { namespace: 'kube-system', identity, retryPeriodMs: 50 },
   });
   const att = createAttachmentManager({
     driverName: DRIVER,

@@ -257,3 +257,42 @@ t.test('GetCapacity', async (t) => {
   t.equal(other.available_capacity, '0');
   t.equal(await codeOf(c('GetCapacity', { parameters: { bogus: '1' } })), status.INVALID_ARGUMENT);
 });
+
+t.test('DeleteVolume and ListVolumes wait for the attachment rebuild after a start', async (t) => {
+  const rds = new FakeRds();
+  const { AttachmentService } = await import('../../../src/controller/attachments');
+  const { FakeExports } = await import('../../fakes/kube-exports');
+  const { nullLogger } = await import('../../../src/observability/logger');
+  const service = new AttachmentService({
+    exports: new FakeExports(),
+    now: () => Date.now(),
+    logger: nullLogger(),
+  });
+  let rebuilt: () => void = () => undefined;
+  service.holdUntil(new Promise<void>((r) => (rebuilt = r)));
+  const { c } = await startController(t, rds, { attachments: service });
+  await c('CreateVolume', createReq(PVC));
+  const del = codeOf(c('DeleteVolume', { volume_id: PVC }));
+  const list = c<ListRes>('ListVolumes', {});
+  let settled = false;
+  void Promise.race([del, list]).then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 100));
+  t.notOk(settled, 'neither answers from the state before the rebuild');
+  // The rebuild finds the volume attached to node-a.
+  await service.resync(PVC, () => [
+    {
+      volumeId: PVC,
+      nodeId: 'node-a',
+      createdAt: 1,
+      multiNode: false,
+      block: false,
+      migrationTimeoutMs: 300_000,
+      fencing: false,
+      phase: 'attached',
+    },
+  ]);
+  rebuilt();
+  t.equal(await del, status.FAILED_PRECONDITION, 'DeleteVolume refused: still published');
+  t.same((await list).entries[0]?.status.published_node_ids, ['node-a']);
+  t.equal(rds.disks.size, 1, 'the disk stays');
+});

@@ -31,6 +31,10 @@ import type { Expect } from './contracts';
 const SAMPLE_ENV = {
   RDS_CSI_RDS_HOST_KEY_FINGERPRINT: 'SHA256:' + 'A'.repeat(43),
   NODE_ID: 'worker-1',
+  // What the downward API and the kubelet give a pod (the driver's Lease needs them).
+  POD_NAME: 'rds-csi-controller-0',
+  POD_NAMESPACE: 'kube-system',
+  KUBERNETES_SERVICE_HOST: '10.96.0.1',
 };
 
 interface ValueSet {
@@ -213,6 +217,13 @@ function run(helmPath: string): void {
       refuse(['controller.leaderElection.enabled=false'], [VALUE_SETS[0]!.file]),
       /leaderElection/,
     );
+    t.match(
+      refuse(
+        ['controller.replicas=3', 'controller.leaderElection.enabled=false'],
+        [VALUE_SETS[0]!.file],
+      ),
+      /leaderElection/,
+    );
     t.match(refuse(['bogus=1'], [VALUE_SETS[0]!.file]), /additional properties 'bogus'/);
     t.match(refuse(['rds.hostKeyFingerprint=MD5:xx'], [VALUE_SETS[0]!.file]), /hostKeyFingerprint/);
     t.match(
@@ -277,6 +288,16 @@ function checkObjects(t: Test, objs: K8sObject[], vs: ValueSet): void {
     for (const s of sidecars) {
       const le = flag(expandedArgs(container(cpod, s)!), 'leader-election');
       if (vs.replicas > 1) t.equal(le, 'true', `${s} elects a leader`);
+    }
+    // The driver's own Lease: with more than one replica only its holder repairs.
+    const own = flag(driver.args!, 'leader-election');
+    t.equal(own !== undefined, vs.replicas > 1, 'the driver elects a leader iff replicas > 1');
+    if (vs.replicas > 1) {
+      t.equal(flag(driver.args!, 'leader-election-namespace'), '$(POD_NAMESPACE)');
+      t.ok(
+        driver.env?.some((e) => e.name === 'POD_NAMESPACE' && e.valueFrom !== undefined),
+        'the Lease namespace comes from the downward API',
+      );
     }
     t.equal(cpod.securityContext?.runAsNonRoot, true, 'controller runs as non-root');
     t.notOk(cpod.hostNetwork, 'controller stays off the host network');

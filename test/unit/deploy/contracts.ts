@@ -126,6 +126,9 @@ export function checkDriverArgs(c: Container, sampleEnv: Record<string, string>)
     const v = e.value ?? sampleEnv[e.name];
     if (v !== undefined) env[e.name] = v;
   }
+  // The kubelet gives every container the API server's address (in-cluster config).
+  const apiHost = sampleEnv.KUBERNETES_SERVICE_HOST;
+  if (apiHost !== undefined) env.KUBERNETES_SERVICE_HOST = apiHost;
   const argv = args.slice(1).map((a) => a.replace(/\$\((\w+)\)/g, (w, n: string) => env[n] ?? w));
   try {
     loadConfig(argv, env);

@@ -18,7 +18,9 @@ t.test('post never waits; bounded queue drops and counts; namespace always set',
         await gate;
         if (s.reason === 'Fail') throw new KubeApiError(500, 'boom');
         sent.push({ ns, ref, reason: s.reason });
+        return s.reason;
       },
+      repeat: () => Promise.reject(new Error('no repeats here')),
     },
     logger: nullLogger(),
     metrics,
@@ -53,7 +55,10 @@ t.test(
     const metrics = createMetrics({ version: 't', commit: 't', processMetrics: false });
     const sent: string[] = [];
     const rec = new EventRecorder({
-      api: { create: async (ns, ref) => void sent.push(`${ns}/${ref.name}`) },
+      api: {
+        create: async (ns, ref) => String(sent.push(`${ns}/${ref.name}`)),
+        repeat: () => Promise.reject(new Error('no repeats here')),
+      },
       logger: nullLogger(),
       metrics,
     });
@@ -69,3 +74,43 @@ t.test(
     t.same(by, { no_target: 2, api_error: 1, stopped: 1 });
   },
 );
+
+t.test('repeats are counted on one event; an expired one is created again', async (t) => {
+  const calls: string[] = [];
+  let expired = false;
+  let n = 0;
+  const rec = new EventRecorder({
+    api: {
+      create: async (ns, ref, s) => {
+        calls.push(`create ${ns}/${ref.uid ?? '-'}/${s.reason}`);
+        return `e${++n}`;
+      },
+      repeat: async (ns, name, count) => {
+        if (expired) throw new KubeApiError(404, 'gone');
+        calls.push(`repeat ${ns}/${name} ${count}`);
+      },
+    },
+    logger: nullLogger(),
+    cacheSize: 2,
+  });
+  const claim: ObjectRef = { ...pvc, uid: 'u1' };
+  rec.post(claim, spec('Conflict'));
+  rec.post(claim, spec('Conflict'));
+  rec.post(claim, spec('Conflict'));
+  rec.post(claim, { ...spec('Conflict'), message: 'other' });
+  rec.post({ ...claim, uid: 'u2' }, spec('Conflict'));
+  await rec.flush();
+  t.same(calls, [
+    'create ns/u1/Conflict',
+    'repeat ns/e1 2',
+    'repeat ns/e1 3',
+    'create ns/u1/Conflict',
+    'create ns/u2/Conflict',
+  ]);
+  calls.length = 0;
+  rec.post(claim, spec('Conflict')); // evicted (cache of 2): created anew
+  expired = true;
+  rec.post({ ...claim, uid: 'u2' }, spec('Conflict')); // 404 on repeat: created anew
+  await rec.flush();
+  t.same(calls, ['create ns/u1/Conflict', 'create ns/u2/Conflict']);
+});

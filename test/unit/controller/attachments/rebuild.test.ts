@@ -55,6 +55,7 @@ t.test('joins VAs with PVs and nodes; pending, foreign, broken and invalid input
         lookups++;
         return pvs.get(n);
       },
+      getPvcUid: async () => undefined,
       findPvByHandle: async () => undefined,
     },
     nodes,
