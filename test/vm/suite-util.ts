@@ -63,6 +63,9 @@ export async function guestCli(
   if (!t.equal(res.exitCode, 0, `${vm.name}: ${file} ${command}`)) t.comment(asComment(res.output));
   const last = res.output.trim().split('\n').pop() ?? '';
   return res.exitCode === 0 ? (JSON.parse(last) as Record<string, string>) : {};
+}
+
+/**
  * Starts rds-sim in `vm` with the kernel NVMe target on `nvmetAddr`, accepting `clientKey`
  * over SSH; resolves to its host key fingerprint. Its log is /tmp/rds-sim.log.
  */
