@@ -20,6 +20,17 @@ export interface ControllerConfig {
   readonly topologyValue: string;
   /** Smallest volume created (bytes; rounded up to 1 MiB). */
   readonly minVolumeBytes: number;
+  /**
+   * Set in compatibility mode with the Go driver (`--compat=rds-csi-go`): its StorageClass
+   * keys, volume_context and publish_context keys, no volume topology, and its unmarked
+   * disks and snapshots under the pool base path are adopted (src/controller/compat/).
+   */
+  readonly compat?: GoCompatConfig;
+}
+
+export interface GoCompatConfig {
+  /** The RDS address the Go driver echoed as `rdsAddress` (its `-rds-address`). */
+  readonly rdsAddress: string;
 }
 
 export interface ControllerMetricHooks {

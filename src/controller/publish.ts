@@ -5,6 +5,7 @@
  */
 import { assertSupported, type Capability } from '../domain/capabilities';
 import { InvalidArgumentError } from '../domain/errors';
+import { goPublishContextOf } from './compat/go-volumes';
 import type { Call, ControllerDeps } from './deps';
 import { requireVolume } from './volume-queries';
 import { publishInfo } from './volume-view';
@@ -24,7 +25,7 @@ export async function publishVolume(
 ): Promise<Readonly<Record<string, string>>> {
   assertSupported([input.capability]);
   const disk = await requireVolume(deps, input.volumeId, call);
-  return deps.attachments.publish({
+  const published = await deps.attachments.publish({
     volumeId: input.volumeId,
     nodeId: input.nodeId,
     accessMode: input.capability.accessMode,
@@ -33,6 +34,7 @@ export async function publishVolume(
     volume: publishInfo(disk, input.volumeContext),
     signal: call.signal,
   });
+  return { ...goPublishContextOf(deps, disk, input.volumeContext), ...published };
 }
 
 /** Idempotent: an unknown volume or node is success (it is certainly not published). */
