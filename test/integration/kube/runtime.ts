@@ -33,6 +33,7 @@ export async function startController(
   rds: { exports: ExportsPort; volumes?: Pick<VolumesPort, 'get'> } = {
     exports: new FakeExports(),
   },
+  driverName: string = DRIVER,
 ): Promise<Running> {
   const metrics = createMetrics({ version: 't', commit: 't', processMetrics: false });
   const kube = createKube({
@@ -44,7 +45,7 @@ export async function startController(
     leaderElection: { namespace: 'kube-system', identity: 'ctrl-0', retryPeriodMs: 50 },
   });
   const att = createAttachmentManager({
-    driverName: DRIVER,
+    driverName,
     exports: rds.exports,
     ...(rds.volumes === undefined ? {} : { volumes: rds.volumes }),
     kube,
