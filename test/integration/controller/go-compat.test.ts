@@ -7,7 +7,13 @@ import t from 'tap';
 import { codeOf, status } from '../../helpers/csi';
 import { MiB } from '../../../src/domain/sizes';
 import { GO_BASE } from '../../fixtures/go-driver/state';
-import { BLOCK_RWX, MOUNT_RWO, createReq, type VolumeRes } from '../../unit/controller/harness';
+import {
+  BLOCK_RWX,
+  CONFIG,
+  MOUNT_RWO,
+  createReq,
+  type VolumeRes,
+} from '../../unit/controller/harness';
 import { goRig } from './go-compat-setup';
 
 interface ListRes {
@@ -42,6 +48,13 @@ t.test('Go volumes of v0.1.0 and v0.2+ are listed, got and expanded; nothing els
   });
   t.equal(grown.capacity_bytes, String(4 * MiB));
   t.ok((await slots()).includes(go.backupDisk));
+  const cap = (value: string) =>
+    c<{ available_capacity: string }>('GetCapacity', {
+      parameters: { volumePath: `/${GO_BASE}`, nvmeAddress: '10.42.68.1' },
+      accessible_topology: { segments: { 'topology.rds.csi.srvlab.io/zone': value } },
+    });
+  t.ok(Number((await cap(CONFIG.topologyValue)).available_capacity) > 0, 'the Go topology key');
+  t.equal(Number((await cap('elsewhere')).available_capacity), 0);
 });
 
 t.test('a CreateVolume retry adopts a Go disk smaller than its PV and grows it', async (t) => {
@@ -151,6 +164,26 @@ t.test('Go snapshots are listed, restored from and deleted; Btrfs-era ones are g
     'an id of no known form names nothing of ours',
   );
   t.ok((await slots()).includes(go.backupDisk));
+});
+
+t.test('a snapshot of a Go volume is ours: marked, unexported, restorable', async (t) => {
+  const { c, go, h } = await goRig(t, true);
+  const snap = await c<{ snapshot: { snapshot_id: string; source_volume_id: string } }>(
+    'CreateSnapshot',
+    { name: 'snapshot-1', source_volume_id: go.v010.handle, parameters: { volumePath: '/x' } },
+  );
+  t.equal(snap.snapshot.source_volume_id, go.v010.handle);
+  const disk = await h.ros.volumes.get(snap.snapshot.snapshot_id);
+  t.match(disk?.filePath, new RegExp(`^${GO_BASE}/snapshots/snap-[0-9a-f]{32}\\.`));
+  t.equal(disk?.nvmeExport, false);
+  const id = 'pvc-99999999-0000-4000-8000-000000000004';
+  const v = await c<VolumeRes>(
+    'CreateVolume',
+    createReq(id, {
+      volume_content_source: { snapshot: { snapshot_id: snap.snapshot.snapshot_id } },
+    }),
+  );
+  t.equal(v.volume.capacity_bytes, String(go.diskBytes));
 });
 
 t.test('DeleteVolume of a v0.1.0 handle removes the disk and the file it names', async (t) => {

@@ -27,6 +27,11 @@ if (tool.skip !== undefined) {
   const objs = renderWith([OVERLAY, GO_VALUES]);
   const defaults = renderWith([OVERLAY], ['rds.managementIP=10.42.241.3']);
 
+  t.test('helm lint --strict passes', async (t) => {
+    const args = ['lint', '--strict', render.CHART, '--values', OVERLAY, '--values', GO_VALUES];
+    t.match(render.runHelm(h, args), /0 chart\(s\) failed/);
+  });
+
   t.test('every object passes its schema', async (t) => {
     for (const o of objs) t.same(validateObject(o), [], `${o.kind} ${o.metadata.name}`);
   });
