@@ -142,11 +142,14 @@ async function wireController(
       ),
   });
   const attachments = await startAttachments(config, logger, metrics, rds, closers);
+  // All-in-one without Kubernetes: the node beside this controller is the only node.
+  const soleNode = config.mode === 'all' && config.kube.source === undefined;
   return controllerHandlers(rpc, {
     volumes: rds.volumes,
     files: rds.files,
     capacity: rds.capacity,
     attachments,
+    ...(soleNode ? { knownNodes: new Set([config.nodeId]) } : {}),
     config: {
       driverName: config.driverName,
       poolBasePath: config.rds.poolPath,
@@ -154,6 +157,7 @@ async function wireController(
       nvmePort: config.rds.nvmePort,
       topologyValue: config.topologyValue,
       minVolumeBytes: config.minVolumeBytes,
+      advertiseGetSnapshot: config.advertiseGetSnapshot,
       ...(config.compat === 'rds-csi-go' ? { compat: { rdsAddress: config.rds.host } } : {}),
     },
     now: () => Date.now(),

@@ -165,6 +165,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'smallest volume created, in bytes',
   },
   {
+    name: 'advertise-get-snapshot',
+    env: 'RDS_CSI_ADVERTISE_GET_SNAPSHOT',
+    kind: 'boolean',
+    help: 'advertise the alpha GET_SNAPSHOT controller capability (off: csi-sanity up to v5.4.0 and sidecars on csi-lib-utils v0.20.0 fail on it; GetSnapshot answers either way)',
+  },
+  {
     name: 'cleanup-orphans',
     env: 'RDS_CSI_CLEANUP_ORPHANS',
     kind: 'boolean',

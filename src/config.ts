@@ -75,6 +75,8 @@ export interface Config {
   /** Value of the topology segment; controller and nodes of one RDS must agree. */
   readonly topologyValue: string;
   readonly minVolumeBytes: number;
+  /** Advertise the alpha GET_SNAPSHOT controller capability (opt-in; the RPC works regardless). */
+  readonly advertiseGetSnapshot: boolean;
   /** State directory of the embedded simulator (disks, images, host and client keys). */
   readonly simStateDir: string;
   readonly rds: RdsConfig;
@@ -301,6 +303,7 @@ export function loadConfig(
     },
     topologyValue,
     minVolumeBytes,
+    advertiseGetSnapshot: bool('advertise-get-snapshot'),
     node: { kubeletDir, maxVolumesPerNode: maxVolumes, cleanupOrphans: bool('cleanup-orphans') },
     kube: {
       source: kubeSource,

@@ -21,6 +21,11 @@ export interface ControllerConfig {
   /** Smallest volume created (bytes; rounded up to 1 MiB). */
   readonly minVolumeBytes: number;
   /**
+   * Advertise the alpha GET_SNAPSHOT capability (default false; see
+   * `controllerCapabilities` in src/csi/controller.ts for why it is opt-in).
+   */
+  readonly advertiseGetSnapshot?: boolean;
+  /**
    * Set in compatibility mode with the Go driver (`--compat=rds-csi-go`): its StorageClass
    * keys, volume_context and publish_context keys, no volume topology, and its unmarked
    * disks and snapshots under the pool base path are adopted (src/controller/compat/).
@@ -43,6 +48,14 @@ export interface ControllerDeps {
   readonly files: FilesPort;
   readonly capacity: CapacityPort;
   readonly attachments: AttachmentManager;
+  /**
+   * Every node id that exists, where the driver knows them without Kubernetes: in
+   * `--mode all` the node service beside this controller is the only node. Publishing to
+   * any other id is NOT_FOUND. Absent: with Kubernetes the attachment manager checks the
+   * Node objects; a controller-only driver without Kubernetes has no list of nodes and
+   * accepts any id (see src/controller/README.md).
+   */
+  readonly knownNodes?: ReadonlySet<string>;
   readonly config: ControllerConfig;
   /** Wall clock in ms since the epoch (snapshot creation times). */
   readonly now: () => number;

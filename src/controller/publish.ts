@@ -1,10 +1,11 @@
 /**
- * ControllerPublishVolume / ControllerUnpublishVolume: validate, check the volume exists,
- * then hand over to the AttachmentManager (src/controller/attachments-port.ts), which owns
- * every rule about which nodes may hold the volume.
+ * ControllerPublishVolume / ControllerUnpublishVolume: validate, check that the node (where
+ * the set of nodes is known) and the volume exist, then hand over to the AttachmentManager
+ * (src/controller/attachments-port.ts), which owns every rule about which nodes may hold
+ * the volume.
  */
 import { assertSupported, type Capability } from '../domain/capabilities';
-import { InvalidArgumentError } from '../domain/errors';
+import { InvalidArgumentError, NotFoundError } from '../domain/errors';
 import { goPublishContextOf } from './compat/go-volumes';
 import type { Call, ControllerDeps } from './deps';
 import { requireVolume } from './volume-queries';
@@ -24,6 +25,12 @@ export async function publishVolume(
   call: Call,
 ): Promise<Readonly<Record<string, string>>> {
   assertSupported([input.capability]);
+  if (deps.knownNodes !== undefined && !deps.knownNodes.has(input.nodeId)) {
+    throw new NotFoundError(`node ${input.nodeId} does not exist`, {
+      volumeId: input.volumeId,
+      nodeId: input.nodeId,
+    });
+  }
   const disk = await requireVolume(deps, input.volumeId, call);
   const published = await deps.attachments.publish({
     volumeId: input.volumeId,

@@ -40,6 +40,15 @@ import type { CallContext, RpcOptions, RpcWrapper } from './handler';
 
 export type { ControllerDeps, ControllerConfig } from '../controller/deps';
 
+/**
+ * What ControllerGetCapabilities advertises. GET_SNAPSHOT (value 15) is an alpha
+ * capability of CSI 1.12 that released consumers do not know: csi-sanity v5.3.1/v5.4.0
+ * fail on it, and sidecars built on csi-lib-utils v0.20.0 (csi-provisioner v5.2.0,
+ * csi-attacher v4.8.0, csi-resizer v1.13.x, livenessprobe v2.15.0, node-driver-registrar
+ * v2.13.0) dereference nil while logging a reply that names it. No sidecar calls
+ * GetSnapshot yet, so it is advertised only when the operator opts in; the RPC answers
+ * either way.
+ */
 const RPCS = [
   'CREATE_DELETE_VOLUME',
   'PUBLISH_UNPUBLISH_VOLUME',
@@ -49,14 +58,19 @@ const RPCS = [
   'EXPAND_VOLUME',
   'CREATE_DELETE_SNAPSHOT',
   'LIST_SNAPSHOTS',
-  'GET_SNAPSHOT',
   'CLONE_VOLUME',
   'GET_VOLUME',
   'VOLUME_CONDITION',
   'SINGLE_NODE_MULTI_WRITER',
 ] as const;
 
-const CAPABILITIES: ControllerServiceCapability[] = RPCS.map((type) => ({ rpc: { type } }));
+export function controllerCapabilities(
+  advertiseGetSnapshot: boolean,
+): ControllerServiceCapability[] {
+  const types: ((typeof RPCS)[number] | 'GET_SNAPSHOT')[] = [...RPCS];
+  if (advertiseGetSnapshot) types.push('GET_SNAPSHOT');
+  return types.map((type) => ({ rpc: { type } }));
+}
 
 function required(value: string, field: string): string {
   if (value === '') throw new InvalidArgumentError(`${field} is required`);
@@ -155,10 +169,11 @@ function call(ctx: CallContext): { signal: AbortSignal; log: CallContext['log'] 
 }
 
 export function controllerHandlers(rpc: RpcWrapper, deps: ControllerDeps): ControllerHandlers {
+  const capabilities = controllerCapabilities(deps.config.advertiseGetSnapshot === true);
   return {
     ControllerGetCapabilities: rpc.unary(
       'ControllerGetCapabilities',
-      () => Promise.resolve({ capabilities: CAPABILITIES }),
+      () => Promise.resolve({ capabilities }),
       { quiet: true },
     ),
 

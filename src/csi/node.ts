@@ -13,7 +13,7 @@ import {
 } from '../node/access';
 import { type NodeDeps, resolveNode } from '../node/deps';
 import { expandVolume } from '../node/expand';
-import { requirePathUnder } from '../node/paths';
+import { requirePathUnder, volumePathUnder } from '../node/paths';
 import { publishVolume, unpublishVolume } from '../node/publish';
 import { stageVolume } from '../node/stage';
 import { volumeStats } from '../node/stats';
@@ -46,6 +46,10 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
   const ctx = resolveNode(deps);
   const under = (p: string | undefined, field: string): string =>
     requirePathUnder(p, ctx.kubeletDir, field);
+  // Stats and expand name a path a volume was staged or published at: a path that cannot
+  // be one is NOT_FOUND, not INVALID_ARGUMENT (only an empty path is).
+  const volumePathOf = (p: string | undefined): string =>
+    volumePathUnder(p, ctx.kubeletDir, 'volume_path');
 
   return {
     NodeGetCapabilities: rpc.unary('NodeGetCapabilities', () => Promise.resolve(CAPABILITIES), {
@@ -129,7 +133,7 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
       'NodeExpandVolume',
       async (req, call) => {
         const volumeId = requireId(req.volume_id, 'volume_id');
-        const volumePath = under(req.volume_path, 'volume_path');
+        const volumePath = volumePathOf(req.volume_path);
         const requiredBytes = bytesField(
           req.capacity_range?.required_bytes,
           'capacity_range.required_bytes',
@@ -149,7 +153,7 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
       'NodeGetVolumeStats',
       async (req) => {
         const volumeId = requireId(req.volume_id, 'volume_id');
-        const volumePath = under(req.volume_path, 'volume_path');
+        const volumePath = volumePathOf(req.volume_path);
         const s = await volumeStats(ctx, { volumeId, volumePath });
         const usage: VolumeUsage[] = [];
         if (s.fs) {

@@ -2,7 +2,7 @@
  * Conformance against an already running driver:
  *   node dist/test/conformance/cli.js --endpoint unix:///csi/csi.sock \
  *     [--size BYTES] [--access-type mount|block] [--staging-root DIR] [--target-root DIR] \
- *     [--param key=value ...] [--real-kernel]
+ *     [--param key=value ...] [--real-kernel] [--other-node-id ID] [--get-snapshot-advertised]
  * Prints TAP and the per-group summary; exits non-zero when a case fails.
  */
 import t from 'tap';
@@ -22,6 +22,11 @@ const { values } = parseArgs({
     'target-root': { type: 'string', default: '/var/lib/kubelet/pods' },
     param: { type: 'string', multiple: true, default: [] },
     'real-kernel': { type: 'boolean', default: false },
+    // A second node the controller knows (with Kubernetes: another Node's name); without
+    // it the cases that move a volume between nodes are skipped.
+    'other-node-id': { type: 'string' },
+    // The driver runs with --advertise-get-snapshot.
+    'get-snapshot-advertised': { type: 'boolean', default: false },
   },
 });
 if (!values.endpoint) {
@@ -44,4 +49,6 @@ void runSuite(t, client, {
   targetRoot: values['target-root'],
   parameters,
   realKernel: values['real-kernel'],
+  ...(values['other-node-id'] ? { otherNodeId: values['other-node-id'] } : {}),
+  getSnapshotAdvertised: values['get-snapshot-advertised'],
 });

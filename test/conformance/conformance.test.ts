@@ -6,7 +6,7 @@
 import t from 'tap';
 import { csiClient } from '../helpers/csi';
 import { startConformanceDriver } from './driver';
-import { runSuite } from './suite';
+import { ALL_CASES, runSuite } from './suite';
 
 for (const accessType of ['mount', 'block'] as const) {
   t.test(`conformance (${accessType} volumes)`, async (t) => {
@@ -15,5 +15,16 @@ for (const accessType of ['mount', 'block'] as const) {
     const client = csiClient(driver.address);
     t.teardown(() => client.close());
     await runSuite(t, client, driver.params);
+    t.same(await driver.remaining(), { disks: [], files: [] }, 'no disk or file left on the RDS');
   });
 }
+
+t.test('conformance with GET_SNAPSHOT advertised (the operator opted in)', async (t) => {
+  const driver = await startConformanceDriver({ advertiseGetSnapshot: true });
+  t.teardown(() => driver.stop());
+  const client = csiClient(driver.address);
+  t.teardown(() => client.close());
+  const cases = ALL_CASES.filter((c) => /Capabilities|GetSnapshot/.test(c.name));
+  t.ok(cases.length >= 3, 'the capability and GetSnapshot cases');
+  await runSuite(t, client, driver.params, cases);
+});

@@ -36,8 +36,15 @@ export type Mutation = (
 export interface ConformanceDriver {
   readonly address: string;
   readonly params: SuiteParams;
+  /** What is left on the simulated RDS: disk slots and files under the pool. */
+  remaining(): Promise<{ disks: string[]; files: string[] }>;
   stop(): Promise<void>;
 }
+
+/** The node this driver's Node service is, and a second node the controller knows. */
+const NODE_ID = 'conformance-node';
+const OTHER_NODE_ID = 'conformance-node-2';
+const POOL = 'storage-pool/k8s';
 
 /** The real node side (used by the VM guest suite); absent: fake kernel interfaces. */
 export interface RealKernelNode {
@@ -54,6 +61,8 @@ export async function startConformanceDriver(
     realKernel?: RealKernelNode;
     /** The sim's disk backend (e.g. nvmet on a real kernel); default: files. */
     simBackend?: SimBackend;
+    /** Advertise the alpha GET_SNAPSHOT capability (the operator's opt-in). */
+    advertiseGetSnapshot?: boolean;
   } = {},
 ): Promise<ConformanceDriver> {
   const root = mkdtempSync(join(tmpdir(), 'rds-conformance-'));
@@ -75,7 +84,7 @@ export async function startConformanceDriver(
       user: 'admin',
       privateKey: key.private,
       hostKeyFingerprint: sim.hostKeyFingerprint,
-      poolBasePath: 'storage-pool/k8s',
+      poolBasePath: POOL,
     },
     { logger: nullLogger(), ...(opts.metrics ? { metrics: routerOsMetrics(opts.metrics) } : {}) },
   );
@@ -90,6 +99,14 @@ export async function startConformanceDriver(
   });
   await attachments.start();
   const fake = new FakeFabrics();
+  // The fake kernel sees what the simulated target exports: a rescan picks up the disk's
+  // current size, as the kernel does after the target grew the namespace.
+  const rescan = fake.rescan.bind(fake);
+  fake.rescan = async (nqn) => {
+    const disk = (await rds.volumes.list('')).find((d) => d.nqn === nqn);
+    if (disk) fake.pendingSize.set(nqn, disk.sizeBytes);
+    return rescan(nqn);
+  };
   const fabrics = opts.realKernel?.fabrics ?? fake;
   const mounter =
     opts.realKernel?.mounter ??
@@ -142,13 +159,16 @@ export async function startConformanceDriver(
         files: rds.files,
         capacity: rds.capacity,
         attachments: attachments.manager,
+        // Like Kubernetes with two Nodes: any other node id does not exist.
+        knownNodes: new Set([NODE_ID, OTHER_NODE_ID]),
         config: {
           driverName: 'conformance.rds-csi.dev',
-          poolBasePath: 'storage-pool/k8s',
+          poolBasePath: POOL,
           nvmeAddress: '127.0.0.1',
           nvmePort: 4420,
           topologyValue: 'default',
           minVolumeBytes: 1024 ** 3,
+          advertiseGetSnapshot: opts.advertiseGetSnapshot === true,
         },
         now: () => Date.now(),
         logger: nullLogger(),
@@ -160,7 +180,7 @@ export async function startConformanceDriver(
     apply(
       'Node',
       nodeHandlers(rpc, {
-        nodeId: 'conformance-node',
+        nodeId: NODE_ID,
         kubeletDir: kubelet,
         stateDir: join(root, 'node-state'),
         maxVolumesPerNode: 0,
@@ -191,6 +211,13 @@ export async function startConformanceDriver(
       targetRoot,
       parameters: {},
       realKernel: opts.realKernel !== undefined,
+      otherNodeId: OTHER_NODE_ID,
+      getSnapshotAdvertised: opts.advertiseGetSnapshot === true,
+    },
+    async remaining() {
+      const disks = (await rds.volumes.list('')).map((d) => d.slot);
+      const files = (await rds.files.list(POOL)).map((f) => f.path);
+      return { disks, files };
     },
     async stop() {
       await server.stop();

@@ -21,6 +21,14 @@ export interface SuiteParams {
   readonly parameters: Readonly<Record<string, string>>;
   /** Whether the node cases drive a real kernel (false: fake kernel interfaces). */
   readonly realKernel: boolean;
+  /**
+   * A second node id the controller accepts, for the rules about a volume on two nodes.
+   * Absent (e.g. `--mode all` without Kubernetes, where only the local node exists):
+   * those cases are skipped.
+   */
+  readonly otherNodeId?: string;
+  /** Whether the operator opted in to advertising the alpha GET_SNAPSHOT capability. */
+  readonly getSnapshotAdvertised?: boolean;
 }
 
 export interface CaseContext {

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
+import { codeOf } from '../helpers/csi';
 import type { Case } from './framework';
+
+const KNOWN_SERVICES = [
+  'CONTROLLER_SERVICE',
+  'VOLUME_ACCESSIBILITY_CONSTRAINTS',
+  'GROUP_CONTROLLER_SERVICE',
+];
 
 export const identityCases: Case[] = [
   {
@@ -15,16 +22,22 @@ export const identityCases: Case[] = [
   {
     group: 'Identity',
     name: 'GetPluginCapabilities lists known capabilities',
-    rule: 'GetPluginCapabilities: each capability names a service or volume expansion type other than UNKNOWN',
+    rule: 'GetPluginCapabilities: each capability is a known service or volume expansion type; CONTROLLER_SERVICE is advertised exactly when the Controller service answers',
     async run({ client }) {
       const res = await client.identity<{
         capabilities: Record<string, { type: string } | undefined>[];
       }>('GetPluginCapabilities');
       assert.ok(res.capabilities.length > 0);
       for (const c of res.capabilities) {
-        const inner = c.service ?? c.volume_expansion;
-        assert.ok(inner && inner.type !== 'UNKNOWN', `capability ${JSON.stringify(c)}`);
+        const ok = c.service
+          ? KNOWN_SERVICES.includes(c.service.type)
+          : c.volume_expansion !== undefined &&
+            ['ONLINE', 'OFFLINE'].includes(c.volume_expansion.type);
+        assert.ok(ok, `capability ${JSON.stringify(c)}`);
       }
+      const advertised = res.capabilities.some((c) => c.service?.type === 'CONTROLLER_SERVICE');
+      const served = await codeOf(client.controller('ControllerGetCapabilities'));
+      assert.equal(served === 'OK', advertised, `CONTROLLER_SERVICE advertised: ${advertised}`);
     },
   },
   {

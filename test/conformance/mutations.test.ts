@@ -68,13 +68,103 @@ const MUTATIONS: Wrong[] = [
     respond: () => ({ ok: { capacity_bytes: '0', node_expansion_required: false } }),
     breaks: 'ControllerExpandVolume',
   },
+  {
+    method: 'ControllerGetCapabilities',
+    when: () => true,
+    respond: () => ({
+      ok: {
+        capabilities: [
+          { rpc: { type: 'CREATE_DELETE_VOLUME' } },
+          { rpc: { type: 'GET_SNAPSHOT' } },
+        ],
+      },
+    }),
+    breaks: 'ControllerGetCapabilities lists only capabilities released consumers know',
+  },
+  {
+    method: 'ControllerPublishVolume',
+    when: (r) => String(r.node_id).startsWith('no-such-node'),
+    respond: () => ({ ok: { publish_context: {} } }),
+    breaks: 'ControllerPublishVolume to a node that does not exist',
+  },
+  {
+    method: 'NodeGetVolumeStats',
+    when: (r) => r.volume_path === 'some/path',
+    respond: () => ({ error: status.INVALID_ARGUMENT }),
+    breaks: 'NodeGetVolumeStats of a path that holds no volume',
+  },
+  {
+    method: 'NodeExpandVolume',
+    when: (r) => r.volume_path === 'some/path',
+    respond: () => ({ error: status.INVALID_ARGUMENT }),
+    breaks: 'NodeExpandVolume of a path that holds no volume',
+  },
+  {
+    method: 'NodeExpandVolume',
+    when: (r) => String(r.volume_path).includes('grownode'),
+    respond: () => ({ ok: { capacity_bytes: '1' } }),
+    breaks: 'NodeExpandVolume after ControllerExpandVolume on a published volume',
+  },
+  {
+    method: 'NodeUnpublishVolume',
+    when: (r) => String(r.target_path).includes('rmtarget'),
+    respond: () => ({ ok: {} }),
+    breaks: 'NodeUnpublishVolume removes the target path',
+  },
+  {
+    method: 'NodePublishVolume',
+    when: (r) => String(r.target_path).includes('pretarget'),
+    respond: () => ({ error: status.ALREADY_EXISTS }),
+    breaks: 'NodePublishVolume at a target path that already exists',
+  },
+  {
+    method: 'CreateVolume',
+    when: (r) => String(r.name).length === 128,
+    respond: () => ({ error: status.INVALID_ARGUMENT }),
+    breaks: 'CreateVolume with a name of maximum length',
+  },
+  {
+    method: 'ControllerExpandVolume',
+    when: (r) => Number((r.capacity_range as { limit_bytes?: string } | null)?.limit_bytes) > 0,
+    respond: (r) => ({
+      ok: {
+        capacity_bytes: String(
+          Number((r.capacity_range as { limit_bytes: string }).limit_bytes) + 1024 ** 2,
+        ),
+        node_expansion_required: true,
+      },
+    }),
+    breaks: 'ControllerExpandVolume to an exact size',
+  },
+  {
+    method: 'ListSnapshots',
+    when: (r) => r.starting_token !== '' && !r.max_entries,
+    respond: () => ({ ok: { entries: [], next_token: '' } }),
+    breaks: 'ListSnapshots continues from a token without max_entries',
+  },
+  {
+    method: 'GetSnapshot',
+    when: () => true,
+    respond: () => ({ error: status.UNIMPLEMENTED }),
+    breaks: 'GetSnapshot answers whether or not it is advertised',
+  },
+  {
+    method: 'GetPluginCapabilities',
+    when: () => true,
+    respond: () => ({
+      ok: { capabilities: [{ service: { type: 'VOLUME_ACCESSIBILITY_CONSTRAINTS' } }] },
+    }),
+    breaks: 'GetPluginCapabilities lists known capabilities',
+  },
 ];
 
+/** Each method answers wrongly for requests a mutation selects, rightly otherwise. */
 const mutate: Mutation = (_service, method, impl) => {
-  const wrong = MUTATIONS.find((m) => m.method === method);
-  if (!wrong) return impl;
+  const wrongs = MUTATIONS.filter((m) => m.method === method);
+  if (wrongs.length === 0) return impl;
   return ((call: grpc.ServerUnaryCall<Req, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-    if (!wrong.when(call.request)) return (impl as grpc.handleUnaryCall<Req, unknown>)(call, cb);
+    const wrong = wrongs.find((m) => m.when(call.request));
+    if (!wrong) return (impl as grpc.handleUnaryCall<Req, unknown>)(call, cb);
     const r = wrong.respond(call.request);
     if ('error' in r)
       cb({ code: r.error, details: 'mutated', name: 'Mutated', message: 'mutated' });

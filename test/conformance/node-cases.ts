@@ -1,56 +1,45 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Case, CaseContext } from './framework';
+import type { Case } from './framework';
 import { expectCode, expectOk } from './framework';
-import { capFor, createVolume, nodeId } from './objects';
+import { capFor, paths, publishedVolume } from './objects';
 
-function paths(ctx: CaseContext, tag: string): { staging: string; target: string } {
-  const id = ctx.unique(tag);
-  const staging = join(ctx.params.stagingRoot, id);
-  mkdirSync(staging, { recursive: true });
-  // The target's parent exists; the target itself is created by the plugin (CO convention).
-  mkdirSync(join(ctx.params.targetRoot, id), { recursive: true });
-  return { staging, target: join(ctx.params.targetRoot, id, 'mount') };
-}
-
-/** A volume created and published to this node, ready to stage. */
-async function publishedVolume(ctx: CaseContext, tag: string) {
-  const node = await nodeId(ctx);
-  const v = await createVolume(ctx, ctx.unique(tag));
-  const pub = await ctx.client.controller<{ publish_context: Record<string, string> }>(
-    'ControllerPublishVolume',
-    {
-      volume_id: v.volume_id,
-      node_id: node,
-      volume_capability: capFor(ctx),
-      volume_context: v.volume_context,
-    },
-  );
-  ctx.defer(() =>
-    ctx.client.controller('ControllerUnpublishVolume', { volume_id: v.volume_id, node_id: node }),
-  );
-  return { v, publishContext: pub.publish_context };
-}
+/** Node capabilities released consumers know (CSI 1.11). */
+const KNOWN_NODE_CAPABILITIES = [
+  'STAGE_UNSTAGE_VOLUME',
+  'GET_VOLUME_STATS',
+  'EXPAND_VOLUME',
+  'VOLUME_CONDITION',
+  'SINGLE_NODE_MULTI_WRITER',
+  'VOLUME_MOUNT_GROUP',
+];
 
 export const nodeCases: Case[] = [
   {
     group: 'Node',
     name: 'NodeGetCapabilities and NodeGetInfo',
-    rule: 'NodeGetInfo: node_id is REQUIRED in the response; NodeGetCapabilities lists RPC types other than UNKNOWN',
+    rule: 'NodeGetCapabilities lists only known RPC types; NodeGetInfo: node_id is REQUIRED, max_volumes_per_node is not negative, accessible_topology is set when the plugin advertises VOLUME_ACCESSIBILITY_CONSTRAINTS',
     async run({ client }) {
       const caps = await client.node<{ capabilities: { rpc: { type: string } }[] }>(
         'NodeGetCapabilities',
       );
       const types = caps.capabilities.map((c) => c.rpc.type);
       assert.ok(types.includes('STAGE_UNSTAGE_VOLUME'));
-      assert.ok(!types.includes('UNKNOWN'));
+      for (const t of types) assert.ok(KNOWN_NODE_CAPABILITIES.includes(t), `capability ${t}`);
       const info = await client.node<{
         node_id: string;
+        max_volumes_per_node: string;
         accessible_topology: { segments: Record<string, string> } | null;
       }>('NodeGetInfo');
       assert.ok(info.node_id.length > 0);
+      assert.ok(Number(info.max_volumes_per_node) >= 0, 'max_volumes_per_node');
+      const plugin = await client.identity<{
+        capabilities: { service?: { type: string } | null }[];
+      }>('GetPluginCapabilities');
+      if (plugin.capabilities.some((c) => c.service?.type === 'VOLUME_ACCESSIBILITY_CONSTRAINTS')) {
+        assert.ok(info.accessible_topology, 'topology reported');
+      }
     },
   },
   {

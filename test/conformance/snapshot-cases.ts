@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import type { Case } from './framework';
 import { expectCode, expectOk } from './framework';
-import { createSnapshot, createVolume, type CreatedSnapshot } from './objects';
+import { createSnapshot, createVolume, maxLengthName, type CreatedSnapshot } from './objects';
 
 type ListRes = { entries: { snapshot: CreatedSnapshot }[]; next_token: string };
 
@@ -74,7 +74,7 @@ export const snapshotCases: Case[] = [
   {
     group: 'Snapshots',
     name: 'ListSnapshots filters by id and source and pages',
-    rule: 'ListSnapshots: snapshot_id filters to that snapshot (none when unknown); source_volume_id filters by source; max_entries/next_token page',
+    rule: 'ListSnapshots: snapshot_id filters to that snapshot (none when unknown, not an error); source_volume_id filters by source (none when unknown); max_entries/next_token page; an invalid starting_token → ABORTED',
     async run(ctx) {
       const v = await createVolume(ctx, ctx.unique('lsrc'));
       const other = await createVolume(ctx, ctx.unique('lsrc'));
@@ -94,6 +94,10 @@ export const snapshotCases: Case[] = [
         snapshot_id: 'snap-unknown',
       });
       assert.equal(none.entries.length, 0);
+      const noSource = await ctx.client.controller<ListRes>('ListSnapshots', {
+        source_volume_id: 'pvc-5eed0000-0000-4000-8000-000000000000',
+      });
+      assert.equal(noSource.entries.length, 0, 'an unknown source has no snapshots');
 
       const seen: string[] = [];
       let token = '';
@@ -134,6 +138,87 @@ export const snapshotCases: Case[] = [
         s.snapshot_id,
       );
       assert.ok(Number(restored.capacity_bytes) >= Number(s.size_bytes));
+    },
+  },
+  {
+    group: 'Snapshots',
+    name: 'ListSnapshots shows new snapshots and drops deleted ones',
+    rule: 'ListSnapshots: without filters or max_entries all snapshots come in one response; each has snapshot_id, source_volume_id and creation_time; a created snapshot is listed, a deleted one no longer is',
+    async run(ctx) {
+      const v = await createVolume(ctx, ctx.unique('lssrc'));
+      const s = await createSnapshot(ctx, ctx.unique('lsnew'), v.volume_id);
+      const ids = async (): Promise<string[]> => {
+        const res = await ctx.client.controller<ListRes>('ListSnapshots', {});
+        assert.equal(res.next_token, '', 'one response');
+        for (const { snapshot: e } of res.entries) {
+          assert.ok(e.snapshot_id && e.source_volume_id, `ids of ${JSON.stringify(e)}`);
+          assert.ok(e.creation_time && Number(e.creation_time.seconds) > 0, 'creation_time');
+        }
+        return res.entries.map((e) => e.snapshot.snapshot_id);
+      };
+      assert.ok((await ids()).includes(s.snapshot_id), 'listed after create');
+      await expectOk(
+        ctx.client.controller('DeleteSnapshot', { snapshot_id: s.snapshot_id }),
+        'delete',
+      );
+      assert.ok(!(await ids()).includes(s.snapshot_id), 'not listed after delete');
+    },
+  },
+  {
+    group: 'Snapshots',
+    name: 'ListSnapshots continues from a token without max_entries',
+    rule: 'ListSnapshots: a next_token passed as starting_token without max_entries returns all remaining entries at once, none of the first page again',
+    async run(ctx) {
+      const v = await createVolume(ctx, ctx.unique('pgsrc'));
+      // Two snapshots are enough for a full first page of one and a rest of at least one.
+      for (let i = 0; i < 2; i++) await createSnapshot(ctx, ctx.unique('pg'), v.volume_id);
+      const all = await ctx.client.controller<ListRes>('ListSnapshots', {});
+      const first = await ctx.client.controller<ListRes>('ListSnapshots', { max_entries: 1 });
+      assert.equal(first.entries.length, 1, 'first page is full');
+      assert.ok(first.next_token, 'more entries follow');
+      const rest = await ctx.client.controller<ListRes>('ListSnapshots', {
+        starting_token: first.next_token,
+      });
+      assert.equal(rest.next_token, '', 'the rest in one response');
+      const ids = (r: ListRes) => r.entries.map((e) => e.snapshot.snapshot_id);
+      assert.deepEqual(
+        [...ids(first), ...ids(rest)].sort(),
+        ids(all).sort(),
+        'both pages together are the whole listing',
+      );
+    },
+  },
+  {
+    group: 'Snapshots',
+    name: 'CreateSnapshot with a name of maximum length',
+    rule: 'CreateSnapshot: a name of 128 characters is accepted, and a repeated call with it returns the same snapshot',
+    async run(ctx) {
+      const v = await createVolume(ctx, ctx.unique('maxsrc'));
+      const name = maxLengthName(ctx, 'snapmax');
+      const a = await createSnapshot(ctx, name, v.volume_id);
+      const b = await createSnapshot(ctx, name, v.volume_id);
+      assert.equal(b.snapshot_id, a.snapshot_id);
+    },
+  },
+  {
+    group: 'Snapshots',
+    name: 'GetSnapshot answers whether or not it is advertised',
+    rule: 'GetSnapshot: snapshot_id is REQUIRED (INVALID_ARGUMENT); an unknown snapshot → NOT_FOUND; a snapshot is returned with its source and creation time (the RPC works even while GET_SNAPSHOT is not advertised)',
+    async run(ctx) {
+      await expectCode(ctx.client.controller('GetSnapshot', {}), status.INVALID_ARGUMENT, 'no id');
+      await expectCode(
+        ctx.client.controller('GetSnapshot', { snapshot_id: 'snap-does-not-exist' }),
+        status.NOT_FOUND,
+        'unknown',
+      );
+      const v = await createVolume(ctx, ctx.unique('getsrc'));
+      const s = await createSnapshot(ctx, ctx.unique('get'), v.volume_id);
+      const got = await ctx.client.controller<{ snapshot: CreatedSnapshot }>('GetSnapshot', {
+        snapshot_id: s.snapshot_id,
+      });
+      assert.equal(got.snapshot.snapshot_id, s.snapshot_id);
+      assert.equal(got.snapshot.source_volume_id, v.volume_id);
+      assert.deepEqual(got.snapshot.creation_time, s.creation_time);
     },
   },
 ];

@@ -6,12 +6,18 @@ import { identityCases } from './identity-cases';
 import { controllerCases } from './controller-cases';
 import { snapshotCases } from './snapshot-cases';
 import { nodeCases } from './node-cases';
+import { nodePathCases } from './node-path-cases';
+import { publishCases } from './publish-cases';
+import { volumeCases } from './volume-cases';
 
 export const ALL_CASES: readonly Case[] = [
   ...identityCases,
   ...controllerCases,
+  ...volumeCases,
+  ...publishCases,
   ...snapshotCases,
   ...nodeCases,
+  ...nodePathCases,
 ];
 
 export interface CaseResult {

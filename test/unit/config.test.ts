@@ -44,6 +44,18 @@ t.test('environment variables set every flag; flags win over env', async (t) => 
   t.equal(loadConfig(['--node-id', 'other'], env).nodeId, 'other');
 });
 
+t.test('GET_SNAPSHOT is advertised only on request (flag or env)', async (t) => {
+  t.equal(loadConfig(['--mode', 'node'], {}).advertiseGetSnapshot, false, 'off by default');
+  t.equal(
+    loadConfig(['--mode', 'node', '--advertise-get-snapshot'], {}).advertiseGetSnapshot,
+    true,
+  );
+  t.equal(
+    loadConfig(['--mode', 'node'], { RDS_CSI_ADVERTISE_GET_SNAPSHOT: 'true' }).advertiseGetSnapshot,
+    true,
+  );
+});
+
 t.test('every problem is reported at once, each naming its flag', async (t) => {
   try {
     loadConfig(

@@ -255,6 +255,22 @@ t.test('capabilities list and an unimplemented RPC', async (t) => {
   ]) {
     t.ok(types.includes(want), want);
   }
+  t.notOk(types.includes('GET_SNAPSHOT'), 'the alpha GET_SNAPSHOT only on request');
   t.equal(await codeOf(c('ControllerModifyVolume', { volume_id: PVC })), status.UNIMPLEMENTED);
   t.ok(BLOCK_RWO);
+});
+
+t.test('GET_SNAPSHOT is advertised when configured; GetSnapshot answers either way', async (t) => {
+  for (const advertiseGetSnapshot of [false, true]) {
+    const { c } = await startController(t, new FakeRds(), { config: { advertiseGetSnapshot } });
+    const res = await c<{ capabilities: { rpc: { type: string } }[] }>('ControllerGetCapabilities');
+    const types = res.capabilities.map((x) => x.rpc.type);
+    t.equal(
+      types.includes('GET_SNAPSHOT'),
+      advertiseGetSnapshot,
+      `advertised=${advertiseGetSnapshot}`,
+    );
+    t.equal(await codeOf(c('GetSnapshot', { snapshot_id: 'snap-missing' })), status.NOT_FOUND);
+    t.equal(await codeOf(c('GetSnapshot', {})), status.INVALID_ARGUMENT);
+  }
 });

@@ -43,6 +43,7 @@ export async function startController(
   opts: {
     config?: Partial<ControllerConfig>;
     attachments?: AttachmentManager;
+    knownNodes?: ReadonlySet<string>;
     now?: () => number;
   } = {},
 ): Promise<Harness> {
@@ -59,6 +60,7 @@ export async function startController(
     files: ports.files,
     capacity: ports.capacity,
     attachments,
+    ...(opts.knownNodes ? { knownNodes: opts.knownNodes } : {}),
     config: { ...CONFIG, ...opts.config },
     now: opts.now ?? (() => Date.now()),
     logger: nullLogger(),

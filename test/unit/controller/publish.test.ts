@@ -36,6 +36,39 @@ t.test(
   },
 );
 
+t.test(
+  'a node outside the known set is NOT_FOUND; without a set any node is accepted',
+  async (t) => {
+    const rds = new FakeRds();
+    const known = await startController(t, rds, { knownNodes: new Set(['node-a']) });
+    await known.c('CreateVolume', createReq(PVC));
+    const req = { volume_id: PVC, volume_capability: MOUNT_RWO };
+    t.equal(
+      await codeOf(known.c('ControllerPublishVolume', { ...req, node_id: 'node-x' })),
+      status.NOT_FOUND,
+      'unknown node',
+    );
+    t.same(known.attachments.publishedNodes(PVC), [], 'nothing was published');
+    t.equal(await codeOf(known.c('ControllerPublishVolume', { ...req, node_id: 'node-a' })), 'OK');
+    const open = await startController(t, rds);
+    t.equal(
+      await codeOf(
+        open.c('ControllerPublishVolume', { ...req, volume_id: PVC2, node_id: 'node-x' }),
+      ),
+      status.NOT_FOUND,
+      'no set of nodes: an unknown volume is still NOT_FOUND',
+    );
+    await open.c('CreateVolume', createReq(PVC2));
+    t.equal(
+      await codeOf(
+        open.c('ControllerPublishVolume', { ...req, volume_id: PVC2, node_id: 'node-x' }),
+      ),
+      'OK',
+      'no set of nodes: the node id is taken on trust',
+    );
+  },
+);
+
 t.test('publish errors', async (t) => {
   const rds = new FakeRds();
   const { c } = await startController(t, rds);

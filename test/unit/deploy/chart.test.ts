@@ -39,6 +39,8 @@ interface ValueSet {
   readonly expect: Expect;
   readonly replicas: number;
   readonly snapshots: boolean;
+  /** snapshots.advertiseGetSnapshot: the operator's opt-in to the alpha capability. */
+  readonly getSnapshot: boolean;
   readonly metrics: boolean;
   readonly monitoring: boolean;
   readonly inlineSecret: boolean;
@@ -53,6 +55,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     expect: { driverName: 'rds-csi.dev', kubeletDir: '/var/lib/kubelet', namespace: 'storage' },
     replicas: 2,
     snapshots: true,
+    getSnapshot: false,
     metrics: true,
     monitoring: false,
     inlineSecret: false,
@@ -68,6 +71,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     },
     replicas: 3,
     snapshots: true,
+    getSnapshot: true,
     metrics: true,
     monitoring: true,
     inlineSecret: true,
@@ -79,6 +83,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     expect: { driverName: 'rds-csi.dev', kubeletDir: '/var/lib/kubelet', namespace: 'storage' },
     replicas: 1,
     snapshots: false,
+    getSnapshot: false,
     metrics: false,
     monitoring: false,
     inlineSecret: true,
@@ -90,6 +95,7 @@ const VALUE_SETS: readonly ValueSet[] = [
     expect: { driverName: 'rds-csi.dev', kubeletDir: '/var/lib/kubelet', namespace: 'rds-csi' },
     replicas: 2,
     snapshots: true,
+    getSnapshot: false,
     metrics: true,
     monitoring: false,
     inlineSecret: false,
@@ -258,6 +264,11 @@ function checkObjects(t: Test, objs: K8sObject[], vs: ValueSet): void {
     t.same(checkDriverArgs(driver, SAMPLE_ENV), [], 'the driver accepts its command line');
     t.equal(flag(driver.args!, 'mode'), 'controller');
     t.equal(flag(driver.args!, 'driver-name'), want.driverName);
+    t.equal(
+      flag(driver.args!, 'advertise-get-snapshot') !== undefined,
+      vs.getSnapshot,
+      'GET_SNAPSHOT advertised only when the values opt in',
+    );
     t.same(checkLivenessProbe(cpod, 'rds-csi'), []);
     t.ok(
       flag(container(cpod, 'csi-provisioner')!.args!, 'extra-create-metadata') !== undefined,

@@ -159,6 +159,49 @@ t.test('bad input → INVALID_ARGUMENT', async (t) => {
   }
 });
 
+t.test(
+  'stats and expand: a path that holds no volume is NOT_FOUND, an empty one INVALID_ARGUMENT',
+  async (t) => {
+    const { c, kubelet } = await start(t);
+    for (const method of ['NodeGetVolumeStats', 'NodeExpandVolume']) {
+      for (const volume_path of [
+        'some/path',
+        '/path/does/not/exist',
+        `${kubelet}/../etc`,
+        `${kubelet}/pods/does-not-exist`,
+      ]) {
+        t.equal(
+          await codeOf(c.node(method, { volume_id: 'pvc', volume_path })),
+          status.NOT_FOUND,
+          `${method} ${volume_path}`,
+        );
+      }
+      t.equal(
+        await codeOf(c.node(method, { volume_id: 'pvc', volume_path: '' })),
+        status.INVALID_ARGUMENT,
+        `${method} without a path`,
+      );
+      t.equal(
+        await codeOf(c.node(method, { volume_path: 'some/path' })),
+        status.INVALID_ARGUMENT,
+        `${method} without a volume id`,
+      );
+    }
+    t.equal(
+      await codeOf(
+        c.node('NodeStageVolume', {
+          volume_id: 'pvc',
+          staging_target_path: 'some/path',
+          volume_capability: mountCap,
+          volume_context: context,
+        }),
+      ),
+      status.INVALID_ARGUMENT,
+      'stage still refuses a path it would create outside the kubelet dir',
+    );
+  },
+);
+
 t.test('a full mount lifecycle over gRPC, with the spec codes on the way', async (t) => {
   const { c, fabrics, mounter, staging, target } = await start(t);
   const pub = {

@@ -2,7 +2,8 @@
 // kernel, over gRPC. rds-sim runs in-process with the nvmet backend (every exported disk is a
 // kernel NVMe/TCP target on 127.0.0.1), the Controller service drives it over SSH, and the
 // Node service uses the REAL native Fabrics port and the REAL Linux Mounter. The conformance
-// suite runs against that socket, then `rds-csi doctor --mode node` checks the guest.
+// suite runs against that socket; afterwards no mount, NVMe controller, nvmet subsystem or
+// rds-sim disk may be left. Then `rds-csi doctor --mode node` checks the guest.
 // Skips (with the reason) elsewhere.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,13 +21,34 @@ import { startConformanceDriver } from '../../conformance/driver';
 import { ALL_CASES, runSuite } from '../../conformance/suite';
 import { csiClient } from '../../helpers/csi';
 import { guestEnv } from './env';
-import { nvmeSkipReason } from './nvmet';
+import { NVMET, nvmeSkipReason } from './nvmet';
 
 const skip = nvmeSkipReason({ target: true });
 if (skip !== null) console.log(`# driver guest test skipped: ${skip}`);
 
 /** The package root (dist/test/vm/guest/ → repository root). */
 const ROOT = path.resolve(__dirname, '../../../..');
+
+function mountsUnder(dir: string): string[] {
+  return parseMountinfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.mountPoint)
+    .filter((p) => p.startsWith(`${dir}/`));
+}
+
+/** NVMe controllers over a fabric (tcp, loop, rdma, fc): `nvmeN (transport)`. */
+function fabricsControllers(): string[] {
+  const dir = '/sys/class/nvme';
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((c) => `${c} (${fs.readFileSync(path.join(dir, c, 'transport'), 'utf8').trim()})`)
+    .filter((c) => !c.endsWith('(pcie)'));
+}
+
+function nvmetSubsystems(): string[] {
+  const dir = path.join(NVMET, 'subsystems');
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+}
 
 t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? false }, async (t) => {
   const started = Date.now();
@@ -57,6 +79,13 @@ t.test('node conformance on a real kernel (mount volumes)', { skip: skip ?? fals
   });
   await runSuite(t, client, driver.params, ALL_CASES);
   t.comment(`conformance on the real kernel took ${Math.round((Date.now() - started) / 1000)} s`);
+  // Every case cleans up after itself: nothing of the run may be left on the node or the RDS.
+  const kubelet = path.dirname(driver.params.targetRoot);
+  t.same(mountsUnder(kubelet), [], `no mount under ${kubelet}`);
+  t.same(fabricsControllers(), [], 'no NVMe-oF controller on the host side');
+  t.same(await fabrics.listManaged(), [], 'no controller managed by the driver');
+  t.same(nvmetSubsystems(), [], 'no nvmet subsystem on the target side');
+  t.same(await driver.remaining(), { disks: [], files: [] }, 'no disk or file left in rds-sim');
 });
 
 t.test('rds-csi doctor --mode node', { skip: skip ?? false }, (t) => {
