@@ -15,6 +15,7 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildInfo } from './paths';
 import type { RouterOsAdapter, RouterOsConfig } from './routeros';
+import { hostKeyFingerprintOf } from './routeros/hostkey';
 import { controllerHandlers } from './csi/controller';
 import { nodeHandlers } from './csi/node';
 import type { ControllerHandlers } from './csi/gen/csi/v1/Controller';
@@ -158,6 +159,7 @@ async function wireController(
       topologyValue: config.topologyValue,
       minVolumeBytes: config.minVolumeBytes,
       advertiseGetSnapshot: config.advertiseGetSnapshot,
+      ...(config.compat === 'rds-csi-go' ? { compat: { rdsAddress: config.rds.host } } : {}),
     },
     now: () => Date.now(),
     logger: logger.child({ component: 'controller' }),
@@ -322,6 +324,7 @@ async function wireNode(
     kubeletDir: config.node.kubeletDir,
     stateDir,
     maxVolumesPerNode: config.node.maxVolumesPerNode,
+    topologyKey: config.topologyKey,
     topologyValue: config.topologyValue,
     fabrics,
     mounter: createAddonMounter(addon),
@@ -390,7 +393,9 @@ function realRds(config: Config): RdsTarget {
       privateKey: readFileSync(config.rds.keyFile),
       ...(config.rds.hostKeyFingerprint
         ? { hostKeyFingerprint: config.rds.hostKeyFingerprint }
-        : {}),
+        : config.rds.hostKeyFile
+          ? { hostKeyFingerprint: hostKeyFingerprintOf(readFileSync(config.rds.hostKeyFile)) }
+          : {}),
       insecureSkipHostKey: config.rds.insecureSkipHostKey,
       poolBasePath: config.rds.poolPath,
       commandTimeoutMs: config.rds.commandTimeoutMs,

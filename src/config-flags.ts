@@ -39,11 +39,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: "this node's name (required in node mode; defaults to the hostname)",
   },
   {
+    name: 'compat',
+    env: 'RDS_CSI_COMPAT',
+    kind: 'string',
+    default: 'none',
+    help: 'none | rds-csi-go: take over an installation of the Go rds-csi driver in place (its driver name, topology key, StorageClass keys, contexts and unmarked disks; docs/migration-from-go-driver.md)',
+  },
+  {
     name: 'driver-name',
     env: 'RDS_CSI_DRIVER_NAME',
     kind: 'string',
     default: DEFAULT_DRIVER_NAME,
-    help: "CSI driver name (the CSIDriver object's name)",
+    help: "CSI driver name (the CSIDriver object's name; rds.csi.srvlab.io with --compat=rds-csi-go)",
   },
   {
     name: 'rds-address',
@@ -71,6 +78,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'pinned RDS host key, SHA256:<base64> as printed by ssh-keygen -lf',
   },
   {
+    name: 'rds-host-key-file',
+    env: 'RDS_CSI_RDS_HOST_KEY_FILE',
+    kind: 'string',
+    help: 'pinned RDS host key from a file: an authorized_keys/known_hosts line or the raw key blob (the Go driver Secret key rds-host-key)',
+  },
+  {
     name: 'rds-insecure-skip-host-key',
     env: 'RDS_CSI_RDS_INSECURE_SKIP_HOST_KEY',
     kind: 'boolean',
@@ -81,7 +94,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     env: 'RDS_CSI_RDS_POOL_PATH',
     kind: 'string',
     default: 'storage-pool/k8s',
-    help: 'directory on the RDS for volume image files',
+    help: 'directory on the RDS for volume image files (storage-pool/metal-csi with --compat=rds-csi-go)',
   },
   {
     name: 'rds-nvme-address',

@@ -12,6 +12,15 @@ import type { LogLevel } from './observability/logger';
 import { LOG_LEVELS } from './observability/logger';
 import { SERVE_FLAGS, type FlagSpec, type Kind } from './config-flags';
 import { managedPrefixFromGo } from './domain/compat/nqn-prefix';
+import {
+  COMPAT_MODES,
+  GO_DEFAULT_VOLUME_PATH,
+  GO_DRIVER_NAME,
+  GO_TOPOLOGY_KEY,
+  isCompatMode,
+  type CompatMode,
+} from './domain/compat/mode';
+import { TOPOLOGY_KEY } from './domain/topology';
 
 export { SERVE_FLAGS, serveHelp } from './config-flags';
 
@@ -24,6 +33,8 @@ export interface RdsConfig {
   readonly user: string;
   readonly keyFile: string;
   readonly hostKeyFingerprint: string | undefined;
+  /** File with the pinned host key as a key line or blob (the fingerprint is computed from it). */
+  readonly hostKeyFile: string | undefined;
   readonly insecureSkipHostKey: boolean;
   /** Directory on the RDS that holds the volumes' image files, without a leading slash. */
   readonly poolPath: string;
@@ -58,6 +69,10 @@ export interface Config {
   readonly endpoint: Endpoint;
   readonly nodeId: string;
   readonly driverName: string;
+  /** `rds-csi-go`: take over a Go rds-csi installation (docs/migration-from-go-driver.md). */
+  readonly compat: CompatMode;
+  /** Key of the topology segment (`topology.rds.csi.srvlab.io/zone` in compat mode). */
+  readonly topologyKey: string;
   readonly logLevel: LogLevel;
   /** undefined disables the metrics/health HTTP server. */
   readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
@@ -179,7 +194,12 @@ export function loadConfig(
   if (!/^[A-Za-z0-9]([-A-Za-z0-9._]{0,251}[A-Za-z0-9])?$/.test(nodeId))
     bad('node-id', `not a valid node name: "${nodeId}"`);
 
-  const driverName = str('driver-name');
+  const compat = str('compat');
+  if (!isCompatMode(compat)) bad('compat', `must be one of ${COMPAT_MODES.join(', ')}`);
+  const goCompat = compat === 'rds-csi-go';
+  // Compatibility mode changes defaults only; an explicit flag still wins.
+  const driverName =
+    goCompat && argvOrEnvMissing('driver-name', argv, env) ? GO_DRIVER_NAME : str('driver-name');
   if (!DRIVER_NAME.test(driverName))
     bad('driver-name', `must be a DNS-style name of at most 63 characters, got "${driverName}"`);
 
@@ -200,17 +220,23 @@ export function loadConfig(
   if (controllerSide && !sim) {
     if (!str('rds-address')) bad('rds-address', 'required in controller mode (or use --sim)');
     if (!str('rds-key-file')) bad('rds-key-file', 'required in controller mode (or use --sim)');
-    if (!str('rds-host-key-fingerprint') && !bool('rds-insecure-skip-host-key')) {
+    const pinned = str('rds-host-key-fingerprint') || str('rds-host-key-file');
+    if (!pinned && !bool('rds-insecure-skip-host-key')) {
       bad(
         'rds-host-key-fingerprint',
-        'required to pin the RDS host key (or pass --rds-insecure-skip-host-key)',
+        'required to pin the RDS host key (or --rds-host-key-file, or --rds-insecure-skip-host-key)',
       );
     }
   }
   const fp = str('rds-host-key-fingerprint');
   if (fp && !FINGERPRINT.test(fp))
     bad('rds-host-key-fingerprint', `expected SHA256:<43 base64 characters>, got "${fp}"`);
-  const poolPath = str('rds-pool-path');
+  if (fp && str('rds-host-key-file'))
+    bad('rds-host-key-file', 'give either --rds-host-key-fingerprint or --rds-host-key-file');
+  const poolPath =
+    goCompat && argvOrEnvMissing('rds-pool-path', argv, env)
+      ? GO_DEFAULT_VOLUME_PATH
+      : str('rds-pool-path');
   if (!POOL_PATH.test(poolPath) || poolPath.split('/').some((p) => p === '..' || p === '.')) {
     bad('rds-pool-path', `must be a plain relative path like storage-pool/k8s, got "${poolPath}"`);
   }
@@ -267,6 +293,8 @@ export function loadConfig(
     endpoint: parsedEndpoint as Endpoint,
     nodeId,
     driverName,
+    compat: compat as CompatMode,
+    topologyKey: goCompat ? GO_TOPOLOGY_KEY : TOPOLOGY_KEY,
     logLevel,
     metricsAddress,
     sim,
@@ -277,6 +305,7 @@ export function loadConfig(
       user: str('rds-user'),
       keyFile: str('rds-key-file'),
       hostKeyFingerprint: fp || undefined,
+      hostKeyFile: str('rds-host-key-file') || undefined,
       insecureSkipHostKey: bool('rds-insecure-skip-host-key'),
       poolPath: poolPath.replace(/^\/|\/$/g, ''),
       nvmeAddress: str('rds-nvme-address') || host,

@@ -3,8 +3,7 @@
  * new volume can safely be given; it is also reported as maximum_volume_size. A topology
  * naming another RDS has no capacity here. Parameters are validated like CreateVolume's.
  */
-import { parseVolumeParams } from '../domain/params';
-import { TOPOLOGY_KEY } from '../domain/topology';
+import { parseParamsFor, topologyKeyOf } from './compat/go-volumes';
 import type { Call, ControllerDeps } from './deps';
 
 export interface CapacityView {
@@ -19,12 +18,9 @@ export async function getCapacity(
   topology: Readonly<Record<string, string>> | undefined,
   call: Call,
 ): Promise<CapacityView> {
-  parseVolumeParams(parameters, {
-    poolBasePath: deps.config.poolBasePath,
-    nvmePort: deps.config.nvmePort,
-  });
+  parseParamsFor(deps, parameters);
   const minimumVolumeBytes = deps.config.minVolumeBytes;
-  const segment = topology?.[TOPOLOGY_KEY];
+  const segment = topology?.[topologyKeyOf(deps)];
   if (segment !== undefined && segment !== deps.config.topologyValue) {
     return { availableBytes: 0, maximumVolumeBytes: 0, minimumVolumeBytes };
   }

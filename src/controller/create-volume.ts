@@ -18,14 +18,15 @@ import {
   ResourceExhaustedError,
   isDomainError,
 } from '../domain/errors';
-import { isSnapshotId, volumeFilePath, volumeNqn } from '../domain/ids';
-import { parseVolumeParams, type VolumeParams } from '../domain/params';
+import { volumeFilePath, volumeNqn } from '../domain/ids';
+import { type VolumeParams } from '../domain/params';
 import { chooseSize, satisfies, type SizeRange } from '../domain/sizes';
-import { parseSnapshotPath } from '../domain/snapshots';
 import { TOPOLOGY_KEY } from '../domain/topology';
 import type { Disk } from '../routeros/ports';
+import { adoptGoDisk, goContextOf, parseParamsFor } from './compat/go-volumes';
 import type { Call, ControllerDeps } from './deps';
-import { underBase } from './pool';
+import { dirname } from './pool';
+import { isKnownSnapshotId, isSnapshotDisk } from './snapshots';
 import { findVolume } from './volume-queries';
 import { createdView, resolveFsType, type ContentSource, type VolumeView } from './volume-view';
 
@@ -45,28 +46,30 @@ export async function createVolume(
   call: Call,
 ): Promise<VolumeView> {
   assertSupported(input.capabilities);
-  const params = parseVolumeParams(input.parameters, {
-    poolBasePath: deps.config.poolBasePath,
-    nvmePort: deps.config.nvmePort,
-  });
+  const { params, go } = parseParamsFor(deps, input.parameters, call.log);
   const mounts = input.capabilities.filter((c) => c.accessType === 'mount');
   const fsType = resolveFsType(
     params.fsType,
     mounts.map((c) => c.fsType),
     mounts.length > 0,
   );
-  checkTopology(deps, input.requisite);
+  // The Go driver returned no volume topology and ignored requirements (Topology=false).
+  if (deps.config.compat === undefined) checkTopology(deps, input.requisite);
   const o = { signal: call.signal };
   const source = await sourceDisk(deps, input.contentSource, call);
   const floor = Math.max(deps.config.minVolumeBytes, source?.sizeBytes ?? 0);
   const sizeBytes = chooseSize(input.range, floor);
   const filePath = volumeFilePath(params.poolPath, input.volumeId);
 
-  const existing = await deps.volumes.get(input.volumeId, o);
-  if (existing !== undefined) {
-    checkCompatible(existing, filePath, params, input.range, floor);
-    call.log.info('volume already exists; returning it', { volumeId: input.volumeId });
-    return createdView(deps.config, existing, params, fsType, input.contentSource);
+  const extra = (d: Disk): Record<string, string> | undefined => go && goContextOf(go, d, params);
+  const found = await deps.volumes.get(input.volumeId, o);
+  if (found !== undefined) {
+    const { disk: existing, adopted } = await adoptGoDisk(deps, found, sizeBytes, call);
+    const goPath = `${params.poolPath}/${input.volumeId}.img`;
+    const samePlace = adopted ? dirname(existing.filePath) === params.poolPath : true;
+    checkCompatible(existing, adopted && samePlace ? goPath : filePath, params, input.range, floor);
+    call.log.info('volume already exists; returning it', { volumeId: input.volumeId, adopted });
+    return createdView(deps.config, existing, params, fsType, input.contentSource, extra(existing));
   }
   const disk = await createOrCopy(deps, call, {
     volumeId: input.volumeId,
@@ -77,7 +80,7 @@ export async function createVolume(
     // A fenced volume is closed from birth: nobody may connect before its first publish.
     allowedHosts: params.hostFencing ? [DENY_ALL_HOST_NQN] : [],
   });
-  return createdView(deps.config, disk, params, fsType, input.contentSource);
+  return createdView(deps.config, disk, params, fsType, input.contentSource, extra(disk));
 }
 
 function checkTopology(
@@ -102,12 +105,8 @@ async function sourceDisk(
   if (src === undefined) return undefined;
   const o = { signal: call.signal };
   if (src.type === 'snapshot') {
-    const disk = isSnapshotId(src.id) ? await deps.volumes.get(src.id, o) : undefined;
-    if (
-      disk === undefined ||
-      !underBase(deps, disk.filePath) ||
-      !parseSnapshotPath(disk.filePath)
-    ) {
+    const disk = isKnownSnapshotId(deps, src.id) ? await deps.volumes.get(src.id, o) : undefined;
+    if (disk === undefined || !isSnapshotDisk(deps, disk)) {
       throw new NotFoundError(`snapshot ${src.id.slice(0, 128)} does not exist`, {
         snapshotId: src.id,
       });

@@ -5,13 +5,15 @@
  * before the file went, the leftover `<id>.img` is found under the pool and removed.
  * Snapshots are independent copies and do not block deletion. A volume still published
  * to a node is FAILED_PRECONDITION (the CO unpublishes first); after a restart that is
- * judged only once the attachment state was rebuilt (the call waits for it).
+ * judged only once the attachment state was rebuilt (the call waits for it). A disk with this
+ * slot that is not ours (src/controller/compat/ownership.ts) is FAILED_PRECONDITION too: it
+ * is never deleted.
  */
 import { FailedPreconditionError } from '../domain/errors';
-import { isVolumeId } from '../domain/ids';
+import { isVolumeId, volumeFilePath } from '../domain/ids';
 import { SNAPSHOT_DIR } from '../domain/snapshots';
 import type { Call, ControllerDeps } from './deps';
-import { basename, removeLeftoverFiles, underBase } from './pool';
+import { basename, isVolumeDisk, removeLeftoverFiles } from './pool';
 
 export async function deleteVolume(
   deps: ControllerDeps,
@@ -33,20 +35,23 @@ export async function deleteVolume(
   const o = { signal: call.signal };
   const disk = await deps.volumes.get(volumeId, o);
   if (disk !== undefined) {
-    if (!underBase(deps, disk.filePath)) {
+    if (!isVolumeDisk(deps, disk)) {
       throw new FailedPreconditionError(
-        `disk ${volumeId} lies outside the pool base path; refusing to delete it`,
+        `disk ${volumeId} is not a volume of this driver (unmarked, or outside the pool base path); refusing to delete it`,
         { volumeId },
       );
     }
+    // The file to remove is the one the disk names, not a recomputed path.
     await deps.volumes.delete(volumeId, disk.filePath, o);
   } else {
-    const file = `${volumeId}.img`;
+    const names = new Set([basename(volumeFilePath('', volumeId))]);
+    // An adopted Go volume's leftover is `<id>.img`, from a delete interrupted either side.
+    if (deps.config.compat !== undefined) names.add(`${volumeId}.img`);
     await removeLeftoverFiles(
       deps,
       call,
       deps.config.poolBasePath,
-      (p) => basename(p) === file && !p.split('/').includes(SNAPSHOT_DIR),
+      (p) => names.has(basename(p)) && !p.split('/').includes(SNAPSHOT_DIR),
     );
   }
   deps.attachments.volumeDeleted(volumeId);

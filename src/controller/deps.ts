@@ -25,6 +25,17 @@ export interface ControllerConfig {
    * `controllerCapabilities` in src/csi/controller.ts for why it is opt-in).
    */
   readonly advertiseGetSnapshot?: boolean;
+  /**
+   * Set in compatibility mode with the Go driver (`--compat=rds-csi-go`): its StorageClass
+   * keys, volume_context and publish_context keys, no volume topology, and its unmarked
+   * disks and snapshots under the pool base path are adopted (src/controller/compat/).
+   */
+  readonly compat?: GoCompatConfig;
+}
+
+export interface GoCompatConfig {
+  /** The RDS address the Go driver echoed as `rdsAddress` (its `-rds-address`). */
+  readonly rdsAddress: string;
 }
 
 export interface ControllerMetricHooks {

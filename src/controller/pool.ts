@@ -2,8 +2,9 @@
  * Shared helpers over the RouterOS ports: which disks belong to this driver, and the
  * search for leftover files when an operation was interrupted between its steps.
  */
-import { isVolumeId } from '../domain/ids';
+import { isOwnVolumeFile, isVolumeId } from '../domain/ids';
 import type { Disk } from '../routeros/ports';
+import { isAdoptedGoVolume } from './compat/ownership';
 import type { Call, ControllerDeps } from './deps';
 
 /** Whether `path` (no leading `/`) lies under the configured pool base path. */
@@ -11,9 +12,13 @@ export function underBase(deps: ControllerDeps, path: string): boolean {
   return path.replace(/^\/+/, '').startsWith(deps.config.poolBasePath + '/');
 }
 
-/** A disk this driver manages as a volume: a volume id slot with its file under the base. */
+/**
+ * A disk this driver manages as a volume: a volume id slot with its marked file under the
+ * base (src/domain/ids.ts), or in compatibility mode a Go volume it adopts.
+ */
 export function isVolumeDisk(deps: ControllerDeps, d: Disk): boolean {
-  return isVolumeId(d.slot) && underBase(deps, d.filePath);
+  if (!isVolumeId(d.slot) || !underBase(deps, d.filePath)) return false;
+  return isOwnVolumeFile(d.filePath, d.slot) || isAdoptedGoVolume(deps, d);
 }
 
 /**

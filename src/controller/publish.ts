@@ -6,6 +6,7 @@
  */
 import { assertSupported, type Capability } from '../domain/capabilities';
 import { InvalidArgumentError, NotFoundError } from '../domain/errors';
+import { goPublishContextOf } from './compat/go-volumes';
 import type { Call, ControllerDeps } from './deps';
 import { requireVolume } from './volume-queries';
 import { publishInfo } from './volume-view';
@@ -31,7 +32,7 @@ export async function publishVolume(
     });
   }
   const disk = await requireVolume(deps, input.volumeId, call);
-  return deps.attachments.publish({
+  const published = await deps.attachments.publish({
     volumeId: input.volumeId,
     nodeId: input.nodeId,
     accessMode: input.capability.accessMode,
@@ -40,6 +41,7 @@ export async function publishVolume(
     volume: publishInfo(disk, input.volumeContext),
     signal: call.signal,
   });
+  return { ...goPublishContextOf(deps, disk, input.volumeContext), ...published };
 }
 
 /** Idempotent: an unknown volume or node is success (it is certainly not published). */

@@ -7,7 +7,10 @@
  * - Before copying, files of earlier interrupted attempts for this snapshot id are removed
  *   (their names carry another creation time, so nothing else would ever remove them).
  * - ready_to_use is true: the port verifies the copy before returning.
- * - Delete is idempotent and also removes a file whose disk is already gone.
+ * - Delete is idempotent and also removes a file whose disk is already gone. A disk with
+ *   the id that is not a snapshot of this driver is FAILED_PRECONDITION, never deleted.
+ * - In compatibility mode the Go driver's snapshots are listed, restored from and deleted
+ *   too (src/controller/compat/go-snapshots.ts).
  */
 import {
   AlreadyExistsError,
@@ -24,6 +27,12 @@ import {
   snapshotFilePath,
 } from '../domain/snapshots';
 import type { Disk } from '../routeros/ports';
+import {
+  goSnapshotView,
+  isGoSnapshotHandle,
+  looksLikeGoSnapshot,
+  withGoTimes,
+} from './compat/go-snapshots';
 import type { Call, ControllerDeps } from './deps';
 import { paginate } from './paging';
 import { dirname, removeLeftoverFiles, underBase } from './pool';
@@ -40,7 +49,7 @@ export interface SnapshotView {
 function viewOf(deps: ControllerDeps, d: Disk): SnapshotView | undefined {
   const meta = parseSnapshotPath(d.filePath);
   if (meta === undefined || meta.snapshotId !== d.slot || !underBase(deps, d.filePath)) {
-    return undefined;
+    return goSnapshotView(deps, d);
   }
   return {
     snapshotId: d.slot,
@@ -49,6 +58,16 @@ function viewOf(deps: ControllerDeps, d: Disk): SnapshotView | undefined {
     createdMs: meta.createdMs,
     readyToUse: true,
   };
+}
+
+/** Whether the disk is a snapshot this driver manages (restore sources must be). */
+export function isSnapshotDisk(deps: ControllerDeps, d: Disk): boolean {
+  return viewOf(deps, d) !== undefined;
+}
+
+/** A snapshot id this driver answers for: its own form, or a Go handle in compatibility mode. */
+export function isKnownSnapshotId(deps: ControllerDeps, id: string): boolean {
+  return isSnapshotId(id) || isGoSnapshotHandle(deps, id);
 }
 
 /**
@@ -60,13 +79,22 @@ async function findSnapshot(
   snapshotId: string,
   call: Call,
 ): Promise<SnapshotView | undefined> {
-  if (!isSnapshotId(snapshotId)) return undefined;
+  if (!isKnownSnapshotId(deps, snapshotId)) return undefined;
   const disk = await deps.volumes.get(snapshotId, { signal: call.signal });
-  return disk && viewOf(deps, disk);
+  const view = disk && viewOf(deps, disk);
+  return view && (await withGoTimes(deps, [view], call))[0];
 }
 
-/** Snapshot parameters: only the snapshotter's `csi.storage.k8s.io/*` keys are accepted. */
-export function checkSnapshotParams(params: Readonly<Record<string, string>>): void {
+/**
+ * Snapshot parameters: only the snapshotter's `csi.storage.k8s.io/*` keys are accepted;
+ * in compatibility mode every key is, as the Go driver ignored them (`volumePath`,
+ * `btrfsFSLabel`).
+ */
+export function checkSnapshotParams(
+  deps: ControllerDeps,
+  params: Readonly<Record<string, string>>,
+): void {
+  if (deps.config.compat !== undefined) return;
   const unknown = Object.keys(params).filter((k) => !k.startsWith(PROVISIONER_PREFIX));
   if (unknown.length > 0) {
     const names = unknown.sort().map((k) => `"${k.slice(0, 64)}"`);
@@ -120,21 +148,29 @@ export async function deleteSnapshot(
   snapshotId: string,
   call: Call,
 ): Promise<void> {
-  if (!isSnapshotId(snapshotId)) return;
+  // A Go handle outside compatibility mode is asked about, so that its disk is refused
+  // (FAILED_PRECONDITION) instead of answered OK while it stays on the RDS.
+  if (!isKnownSnapshotId(deps, snapshotId) && !looksLikeGoSnapshot(snapshotId)) return;
   const o = { signal: call.signal };
   const disk = await deps.volumes.get(snapshotId, o);
   if (disk !== undefined) {
     if (viewOf(deps, disk) === undefined) {
+      const hint = looksLikeGoSnapshot(snapshotId)
+        ? ' (a snapshot of the Go rds-csi driver: see --compat)'
+        : '';
       throw new FailedPreconditionError(
-        `disk ${snapshotId} is not a snapshot of this driver; refusing to delete it`,
+        `disk ${snapshotId} is not a snapshot of this driver${hint}; refusing to delete it`,
         { snapshotId },
       );
     }
+    // The file to remove is the one the disk names, not a recomputed path.
     await deps.volumes.delete(snapshotId, disk.filePath, o);
     return;
   }
+  if (!isKnownSnapshotId(deps, snapshotId)) return;
+  const goFile = `${snapshotId}.img`;
   await removeLeftoverFiles(deps, call, deps.config.poolBasePath, (p) =>
-    isSnapshotFileOf(p, snapshotId),
+    isSnapshotId(snapshotId) ? isSnapshotFileOf(p, snapshotId) : p.endsWith('/' + goFile),
   );
 }
 
@@ -172,13 +208,23 @@ export async function listSnapshots(
   } else if (filter.sourceVolumeId !== '' && !isVolumeId(filter.sourceVolumeId)) {
     views = [];
   } else {
-    views = (await deps.volumes.list('snap-', o))
-      .map((d) => viewOf(deps, d))
-      .filter((v): v is SnapshotView => v !== undefined);
+    views = await withGoTimes(
+      deps,
+      (await deps.volumes.list('snap-', o))
+        .map((d) => viewOf(deps, d))
+        .filter((v): v is SnapshotView => v !== undefined),
+      call,
+    );
   }
   if (filter.sourceVolumeId !== '') {
     views = views.filter((v) => v.sourceVolumeId === filter.sourceVolumeId);
   }
-  const page = paginate(views, (v) => v.snapshotId, maxEntries, startingToken, isSnapshotId);
+  const page = paginate(
+    views,
+    (v) => v.snapshotId,
+    maxEntries,
+    startingToken,
+    (t) => isKnownSnapshotId(deps, t),
+  );
   return { entries: [...page.items], nextToken: page.nextToken };
 }

@@ -4,9 +4,9 @@
 import { capabilityProblem, type Capability } from '../domain/capabilities';
 import { InvalidArgumentError, NotFoundError, OutOfRangeError } from '../domain/errors';
 import { isVolumeId } from '../domain/ids';
-import { parseVolumeParams } from '../domain/params';
 import { roundUp, type SizeRange } from '../domain/sizes';
 import type { Disk } from '../routeros/ports';
+import { parseParamsFor } from './compat/go-volumes';
 import type { Call, ControllerDeps } from './deps';
 import { paginate } from './paging';
 import { isVolumeDisk } from './pool';
@@ -147,10 +147,7 @@ export async function validateVolumeCapabilities(
     if (problem !== undefined) return problem;
   }
   try {
-    parseVolumeParams(parameters, {
-      poolBasePath: deps.config.poolBasePath,
-      nvmePort: deps.config.nvmePort,
-    });
+    parseParamsFor(deps, parameters);
   } catch (err) {
     return err instanceof Error ? err.message : 'invalid parameters';
   }

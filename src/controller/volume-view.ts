@@ -31,17 +31,25 @@ export interface VolumeView {
   readonly contentSource?: ContentSource;
 }
 
+/**
+ * The volume's accessible topology: this driver's segment, or none in compatibility mode
+ * (the Go driver returned none, so its PVs carry no nodeAffinity, and new ones match).
+ */
 export function topologyOf(config: ControllerConfig): Record<string, string> {
-  return { [TOPOLOGY_KEY]: config.topologyValue };
+  return config.compat === undefined ? { [TOPOLOGY_KEY]: config.topologyValue } : {};
 }
 
-/** Full context for a volume just created (or adopted) with known parameters. */
+/**
+ * Full context for a volume just created (or adopted) with known parameters. `extra`
+ * (compatibility mode: the Go driver's keys) is merged over this driver's keys.
+ */
 export function createdView(
   config: ControllerConfig,
   disk: Disk,
   params: VolumeParams,
   fsType: FsType | undefined,
   contentSource: ContentSource | undefined,
+  extra?: Readonly<Record<string, string>>,
 ): VolumeView {
   const context: Record<string, string> = {
     ...formatVolumeContext({
@@ -57,6 +65,7 @@ export function createdView(
     context[PVC_NAMESPACE_KEY] = params.pvc.namespace;
     context[PVC_NAME_KEY] = params.pvc.name;
   }
+  Object.assign(context, extra);
   return {
     volumeId: disk.slot,
     sizeBytes: disk.sizeBytes,

@@ -99,7 +99,8 @@ function volumeOf(v: VolumeView): Volume {
     volume_id: v.volumeId,
     capacity_bytes: String(v.sizeBytes),
     volume_context: { ...v.context },
-    accessible_topology: [{ segments: { ...v.topology } }],
+    accessible_topology:
+      Object.keys(v.topology).length === 0 ? [] : [{ segments: { ...v.topology } }],
     ...(v.contentSource === undefined
       ? {}
       : v.contentSource.type === 'snapshot'
@@ -312,7 +313,7 @@ export function controllerHandlers(rpc: RpcWrapper, deps: ControllerDeps): Contr
       async (req, ctx) => {
         const id = snapshotIdFromName(required(req.name, 'name'));
         const source = required(req.source_volume_id, 'source_volume_id');
-        checkSnapshotParams(req.parameters);
+        checkSnapshotParams(deps, req.parameters);
         return { snapshot: snapshotOf(await createSnapshot(deps, id, source, call(ctx))) };
       },
       {

@@ -3,7 +3,6 @@
  * builds the response; the per-volume lock (by volume_id) serialises calls on a volume.
  */
 import { InvalidArgumentError } from '../domain/errors';
-import { TOPOLOGY_KEY } from '../domain/topology';
 import { parseNodeVolumeContext } from '../domain/compat/go-context';
 import type { VolumeContext } from '../domain/volume-context';
 import {
@@ -80,7 +79,7 @@ export function nodeHandlers(rpc: RpcWrapper, deps: NodeDeps): NodeHandlers {
         Promise.resolve({
           node_id: ctx.nodeId,
           max_volumes_per_node: String(ctx.maxVolumesPerNode),
-          accessible_topology: { segments: { [TOPOLOGY_KEY]: ctx.topologyValue } },
+          accessible_topology: { segments: { [ctx.topologyKey]: ctx.topologyValue } },
         }),
       { quiet: true },
     ),

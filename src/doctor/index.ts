@@ -30,7 +30,13 @@ export async function runDoctor(
     );
   }
   if (config.mode !== 'node' && input.rds) {
-    results.push(...(await rdsChecks({ ...input.rds, poolPath: config.rds.poolPath })));
+    results.push(
+      ...(await rdsChecks({
+        ...input.rds,
+        poolPath: config.rds.poolPath,
+        goCompat: config.compat === 'rds-csi-go',
+      })),
+    );
   }
   return {
     report: formatReport(results),

@@ -6,8 +6,9 @@
 import * as net from 'node:net';
 import { Client } from 'ssh2';
 import { SYSTEM_RESOURCE, createBuilders } from '../routeros/commands';
-import { formForVersion, parseFiles, parsePool, parseVersion } from '../routeros/parse';
+import { formForVersion, parseDisks, parseFiles, parsePool, parseVersion } from '../routeros/parse';
 import { fingerprintOf } from '../routeros/fingerprint';
+import { goTakeoverChecks } from './compat-checks';
 import type { CheckResult } from './report';
 import { fail, pass, warn } from './report';
 
@@ -23,6 +24,8 @@ export interface RdsCheckOptions {
   readonly timeoutMs?: number;
   /** Warn below this many free bytes (default 10 GiB). */
   readonly minFreeBytes?: number;
+  /** Also run the Go driver takeover pre-checks (--compat=rds-csi-go). */
+  readonly goCompat?: boolean;
 }
 
 type R = Omit<CheckResult, 'name'>;
@@ -208,6 +211,10 @@ export async function rdsChecks(o: RdsCheckOptions): Promise<CheckResult[]> {
             'free space on the pool or grow it; new volumes will fail with RESOURCE_EXHAUSTED',
           ),
     );
+    if (o.goCompat === true) {
+      const disks = parseDisks(await exec(conn, b.diskList('', form).text, timeoutMs), form);
+      results.push(...goTakeoverChecks(disks, files, b.basePath));
+    }
     return results;
   } catch (err) {
     add(

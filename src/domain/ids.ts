@@ -60,7 +60,21 @@ export function volumeNqn(volumeId: string): string {
   return NQN_PREFIX + volumeId;
 }
 
-/** Backing file of a volume: `<pool>/<id>.img` (pool without leading or trailing `/`). */
+/**
+ * Ownership marker in a volume's backing file name: `<id>.rdscsi.img`. The RDS keeps a
+ * disk's `file-path` for its whole life and `copy-from` takes the new disk's path from the
+ * command, so every disk this driver makes carries it and no other software's disk does
+ * (the Go driver and hand-made disks use `<name>.img`). A `comment=` was not chosen: the
+ * `/disk` reference documents no comment property, nor whether `copy-from` copies one.
+ */
+export const VOLUME_FILE_SUFFIX = '.rdscsi.img';
+
+/** Backing file of a volume: `<pool>/<id>.rdscsi.img` (pool without leading or trailing `/`). */
 export function volumeFilePath(pool: string, volumeId: string): string {
-  return `${pool}/${volumeId}.img`;
+  return `${pool}/${volumeId}${VOLUME_FILE_SUFFIX}`;
+}
+
+/** Whether `filePath` is the marked backing file of volume `volumeId` (in any directory). */
+export function isOwnVolumeFile(filePath: string, volumeId: string): boolean {
+  return filePath.slice(filePath.lastIndexOf('/') + 1) === volumeId + VOLUME_FILE_SUFFIX;
 }

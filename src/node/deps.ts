@@ -9,6 +9,7 @@ import { nullLogger } from '../observability/logger';
 import type { Fabrics, FabricsTuning } from '../nvme/ports';
 import type { Mounter } from '../mount/ports';
 import { type RecordStore, createFileRecordStore } from './records';
+import { TOPOLOGY_KEY } from '../domain/topology';
 
 /** Node-side Kubernetes events; posting is someone else's job, this is the narrow hook. */
 export interface NodeEvents {
@@ -65,6 +66,8 @@ export interface NodeDeps {
   readonly stateDir?: string;
   /** 0 = no limit (config.node.maxVolumesPerNode). */
   readonly maxVolumesPerNode: number;
+  /** Key of the topology segment; default TOPOLOGY_KEY (another in compatibility mode). */
+  readonly topologyKey?: string;
   /** Value of the topology segment (TOPOLOGY_KEY); default DEFAULT_TOPOLOGY_VALUE. */
   readonly topologyValue?: string;
   readonly fabrics: Fabrics;
@@ -87,6 +90,7 @@ export interface NodeContext {
   readonly nodeId: string;
   readonly kubeletDir: string;
   readonly maxVolumesPerNode: number;
+  readonly topologyKey: string;
   readonly topologyValue: string;
   readonly fabrics: Fabrics;
   readonly mounter: Mounter;
@@ -110,6 +114,7 @@ export function resolveNode(deps: NodeDeps): NodeContext {
     nodeId: deps.nodeId,
     kubeletDir: deps.kubeletDir,
     maxVolumesPerNode: deps.maxVolumesPerNode,
+    topologyKey: deps.topologyKey ?? TOPOLOGY_KEY,
     topologyValue: deps.topologyValue ?? 'default',
     fabrics: deps.fabrics,
     mounter: deps.mounter,

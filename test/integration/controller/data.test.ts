@@ -21,7 +21,7 @@ async function writeAt(file: string, offset: number, data: Buffer): Promise<void
 t.test('snapshot, restore, clone: data equal; snapshot metadata survives listing', async (t) => {
   const { c, h, hostPath, poolFiles } = await rig(t);
   await c('CreateVolume', createReq(PVC, { capacity_range: { required_bytes: String(4 * MiB) } }));
-  const srcFile = hostPath(`storage-pool/k8s/${PVC}.img`);
+  const srcFile = hostPath(`storage-pool/k8s/${PVC}.rdscsi.img`);
   const pattern = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7) % 251));
   await writeAt(srcFile, 0, pattern);
   await writeAt(srcFile, 3 * MiB, pattern);
@@ -41,7 +41,7 @@ t.test('snapshot, restore, clone: data equal; snapshot metadata survives listing
   });
   t.equal(restored.volume.capacity_bytes, String(4 * MiB));
   const restoredBytes = await fs.readFile(
-    hostPath(`storage-pool/k8s/${restored.volume.volume_id}.img`),
+    hostPath(`storage-pool/k8s/${restored.volume.volume_id}.rdscsi.img`),
   );
   t.ok(restoredBytes.equals(before), 'restored bytes equal the source at snapshot time');
 
@@ -51,7 +51,9 @@ t.test('snapshot, restore, clone: data equal; snapshot metadata survives listing
     volume_content_source: { volume: { volume_id: PVC } },
   });
   t.equal(clone.volume.capacity_bytes, String(6 * MiB));
-  const cloneBytes = await fs.readFile(hostPath(`storage-pool/k8s/${clone.volume.volume_id}.img`));
+  const cloneBytes = await fs.readFile(
+    hostPath(`storage-pool/k8s/${clone.volume.volume_id}.rdscsi.img`),
+  );
   t.equal(cloneBytes.length, 6 * MiB);
   t.ok(cloneBytes.subarray(0, 4 * MiB).equals(afterWrite), 'clone bytes equal the source');
   t.ok(

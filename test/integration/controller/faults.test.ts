@@ -30,7 +30,7 @@ t.test('lost reply of /disk add: the volume is adopted, not duplicated', async (
   h.sim.faults.add({ match: '^/disk add', drop: true, times: 1 });
   const v = await retry(() => c<VolumeRes>('CreateVolume', createReq(PVC)));
   t.equal((v as VolumeRes).volume.volume_id, PVC);
-  t.same(await poolFiles(), [`${BASE}/${PVC}.img`]);
+  t.same(await poolFiles(), [`${BASE}/${PVC}.rdscsi.img`]);
   t.equal(
     h.sim.commandLog.filter((e) => e.command.startsWith('/disk add')).length,
     1,
@@ -48,11 +48,11 @@ t.test(
     t.not(await codeOf(c('DeleteVolume', { volume_id: PVC })), 'OK', 'the first try fails');
     t.same(
       await poolFiles(),
-      [`${BASE}/${PVC}.img`, `${BASE}/${PVC2}.img`],
+      [`${BASE}/${PVC}.rdscsi.img`, `${BASE}/${PVC2}.rdscsi.img`],
       'the file was left behind',
     );
     await retry(() => c('DeleteVolume', { volume_id: PVC }));
-    t.same(await poolFiles(), [`${BASE}/${PVC2}.img`]);
+    t.same(await poolFiles(), [`${BASE}/${PVC2}.rdscsi.img`]);
   },
 );
 
@@ -66,21 +66,21 @@ t.test('not enough space: RESOURCE_EXHAUSTED and nothing left behind', async (t)
 
 t.test('a leftover image from an interrupted attempt is replaced', async (t) => {
   const { c, hostPath, poolFiles } = await rig(t);
-  const file = hostPath(`${BASE}/${PVC}.img`);
+  const file = hostPath(`${BASE}/${PVC}.rdscsi.img`);
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, 'stale bytes from an earlier attempt');
   const v = await c<VolumeRes>('CreateVolume', createReq(PVC));
   t.equal(v.volume.volume_id, PVC);
   const st = await fs.stat(file);
   t.equal(st.size, 1024 * 1024, 'a fresh image of the requested size');
-  t.same(await poolFiles(), [`${BASE}/${PVC}.img`]);
+  t.same(await poolFiles(), [`${BASE}/${PVC}.rdscsi.img`]);
 });
 
 t.test('the RDS restarts instead of answering: the retry converges', async (t) => {
   const { c, h, poolFiles } = await rig(t);
   h.sim.faults.add({ match: '^/disk add', restart: true, times: 1 });
   await retry(() => c('CreateVolume', createReq(PVC)), 10);
-  t.same(await poolFiles(), [`${BASE}/${PVC}.img`]);
+  t.same(await poolFiles(), [`${BASE}/${PVC}.rdscsi.img`]);
   const list = await c<{ entries: unknown[] }>('ListVolumes', {});
   t.equal(list.entries.length, 1);
 });
@@ -99,7 +99,7 @@ t.test(
     t.not(await codeOf(c('DeleteSnapshot', { snapshot_id: id })), 'OK');
     t.equal((await poolFiles()).length, 2, 'snapshot file left behind');
     await retry(() => c('DeleteSnapshot', { snapshot_id: id }));
-    t.same(await poolFiles(), [`${BASE}/${PVC}.img`]);
+    t.same(await poolFiles(), [`${BASE}/${PVC}.rdscsi.img`]);
   },
 );
 

@@ -29,7 +29,7 @@ t.test('volume lifecycle against the simulator', async (t) => {
   t.equal(v.volume.volume_id, PVC);
   t.equal(v.volume.capacity_bytes, String(2 * MiB));
   t.equal(v.volume.volume_context.nqn, `nqn.2000-02.com.mikrotik:${PVC}`);
-  t.same(await poolFiles(), [`${BASE}/${PVC}.img`]);
+  t.same(await poolFiles(), [`${BASE}/${PVC}.rdscsi.img`]);
   t.same(await c<VolumeRes>('CreateVolume', req), v, 'idempotent');
   t.equal(
     await codeOf(

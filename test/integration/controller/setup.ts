@@ -25,23 +25,26 @@ export async function rig(t: Test, sim: Partial<SimOptions> = {}): Promise<Rig> 
   const root = path.join(h.sim.stateDir, 'pool');
   const hostPath = (devicePath: string): string =>
     path.join(root, ...devicePath.replace(/^\/+/, '').split('/').slice(1));
-  const poolFiles = async (): Promise<string[]> => {
-    const out: string[] = [];
-    const walk = async (dir: string, rel: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await fs.readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const r = `${rel}/${e.name}`;
-        if (e.isDirectory()) await walk(path.join(dir, e.name), r);
-        else out.push(r);
-      }
-    };
-    await walk(root, 'storage-pool');
-    return out.sort();
-  };
+  const poolFiles = (): Promise<string[]> => poolFilesUnder(root);
   return { ...ctl, h, hostPath, poolFiles };
+}
+
+/** Every file under the simulator's pool directory `root`, as device paths, sorted. */
+export async function poolFilesUnder(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(path.join(dir, e.name), r);
+      else out.push(r);
+    }
+  };
+  await walk(root, 'storage-pool');
+  return out.sort();
 }

@@ -34,6 +34,7 @@ export async function startController(
     exports: new FakeExports(),
   },
   identity = 'ctrl-0',
+  driverName: string = DRIVER,
 ): Promise<Running> {
   const metrics = createMetrics({ version: 't', commit: 't', processMetrics: false });
   const kube = createKube({
@@ -46,7 +47,7 @@ export async function startController(
     leaderElection: { namespace: 'kube-system', identity, retryPeriodMs: 50 },
   });
   const att = createAttachmentManager({
-    driverName: DRIVER,
+    driverName,
     exports: rds.exports,
     ...(rds.volumes === undefined ? {} : { volumes: rds.volumes }),
     kube,

@@ -44,7 +44,7 @@ t.test('happy path: id, size, context, topology, disk and file on the RDS', asyn
   });
   t.same(res.volume.accessible_topology, [{ segments: { 'rds-csi.dev/rds': 'rds-a' } }]);
   const disk = rds.disks.get(PVC);
-  t.equal(disk?.filePath, `${BASE}/${PVC}.img`);
+  t.equal(disk?.filePath, `${BASE}/${PVC}.rdscsi.img`);
   t.equal(disk?.nvmeExport, true);
   t.same(disk?.allowedHosts, [], 'not fenced: any host may connect');
   t.equal(rds.fileTable.size, 1);
@@ -64,7 +64,7 @@ t.test('block volume has no fsType; defaults to the minimum size', async (t) => 
   t.equal(res.volume.volume_context.fsType, undefined);
   t.equal(res.volume.volume_context.trsvcid, '4421');
   t.equal(res.volume.volume_context.hostFencing, 'true');
-  t.equal(rds.disks.get(id)?.filePath, `${BASE}/fast/${id}.img`);
+  t.equal(rds.disks.get(id)?.filePath, `${BASE}/fast/${id}.rdscsi.img`);
   t.same(
     rds.disks.get(id)?.allowedHosts,
     [DENY_ALL_HOST_NQN],
@@ -220,10 +220,10 @@ t.test('lost reply after the disk was made: the retry adopts it', async (t) => {
 t.test('a leftover image without a disk is removed and the create goes through', async (t) => {
   const rds = new FakeRds();
   const { c } = await startController(t, rds);
-  rds.putFile(`${BASE}/${PVC}.img`, 5 * GiB);
+  rds.putFile(`${BASE}/${PVC}.rdscsi.img`, 5 * GiB);
   const res = await c<VolumeRes>('CreateVolume', createReq(PVC));
   t.equal(res.volume.capacity_bytes, String(GiB));
-  t.equal(rds.fileTable.get(`${BASE}/${PVC}.img`)?.size, GiB);
+  t.equal(rds.fileTable.get(`${BASE}/${PVC}.rdscsi.img`)?.size, GiB);
   t.same(rds.orphanFiles(), []);
 });
 

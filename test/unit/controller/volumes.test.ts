@@ -47,10 +47,10 @@ t.test('an interrupted delete (disk gone, file kept) is finished by the retry', 
   await c('CreateVolume', createReq(PVC2));
   rds.inject('delete', { when: 'partial' });
   t.equal(await codeOf(c('DeleteVolume', { volume_id: PVC })), status.UNAVAILABLE);
-  t.same(rds.orphanFiles(), [`${BASE}/sub/${PVC}.img`]);
+  t.same(rds.orphanFiles(), [`${BASE}/sub/${PVC}.rdscsi.img`]);
   await c('DeleteVolume', { volume_id: PVC });
   t.same(rds.orphanFiles(), []);
-  t.ok(rds.fileTable.has(`${BASE}/${PVC2}.img`), 'other volumes untouched');
+  t.ok(rds.fileTable.has(`${BASE}/${PVC2}.rdscsi.img`), 'other volumes untouched');
 });
 
 t.test('a published volume is FAILED_PRECONDITION; snapshots do not block deletion', async (t) => {
@@ -154,7 +154,7 @@ t.test(
       const id = pvcName(i);
       await rds.volumes.create({
         slot: id,
-        filePath: `${BASE}/${id}.img`,
+        filePath: `${BASE}/${id}.rdscsi.img`,
         sizeBytes: GiB,
         nqn: `nqn.2000-02.com.mikrotik:${id}`,
         port: 4420,

@@ -50,5 +50,5 @@ t.test('snapshot ids are hashed and distinct from volume ids', async (t) => {
 
 t.test('nqn and file path', async (t) => {
   t.equal(volumeNqn(PVC), `nqn.2000-02.com.mikrotik:${PVC}`);
-  t.equal(volumeFilePath('storage-pool/k8s', PVC), `storage-pool/k8s/${PVC}.img`);
+  t.equal(volumeFilePath('storage-pool/k8s', PVC), `storage-pool/k8s/${PVC}.rdscsi.img`);
 });
