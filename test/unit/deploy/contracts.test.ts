@@ -27,7 +27,12 @@ const want: Expect = {
   kubeletDir: '/var/lib/kubelet',
   namespace: 'rds-csi',
 };
-const ENV = { RDS_CSI_RDS_HOST_KEY_FINGERPRINT: 'SHA256:' + 'A'.repeat(43), NODE_ID: 'w1' };
+const ENV = {
+  RDS_CSI_RDS_HOST_KEY_FINGERPRINT: 'SHA256:' + 'A'.repeat(43),
+  NODE_ID: 'w1',
+  // What every pod gets: the controller's Lease needs the in-cluster API server.
+  KUBERNETES_SERVICE_HOST: '10.96.0.1',
+};
 
 const fresh = () => parseManifests(text, 'rds-csi.yaml');
 const pod = (objs: K8sObject[], kind: 'Deployment' | 'DaemonSet'): PodSpec =>
