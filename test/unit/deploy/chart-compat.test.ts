@@ -158,7 +158,8 @@ if (tool.skip !== undefined) {
     t.equal(flag(args, 'rds-nvme-address'), '10.10.10.2');
     t.equal(flag(args, 'rds-key-file'), '/etc/rds-csi/rds-private-key');
     t.equal(flag(args, 'rds-host-key-file'), '/etc/rds-csi/rds-host-key');
-    t.same(checkDriverArgs(c, { NODE_ID: 'worker-1' }), []);
+    // What every pod gets: the controller's Lease needs the in-cluster API server.
+    t.same(checkDriverArgs(c, { NODE_ID: 'worker-1', KUBERNETES_SERVICE_HOST: '10.96.0.1' }), []);
     t.notMatch(c.image, /3whiskeywhiskey/, 'never the Go image');
     const n = container(workload(objs, 'DaemonSet').spec.template.spec, 'rds-csi')!;
     t.equal(flag(expandedArgs(n), 'compat'), 'rds-csi-go');
