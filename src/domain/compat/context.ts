@@ -18,6 +18,9 @@ export const GO_CONTEXT_KEYS = Object.freeze({
   migrationTimeoutSeconds: 'migrationTimeoutSeconds',
 });
 
+/** The Go driver's defaults for the tuning keys (a PV older than them, a class without them). */
+export const GO_DEFAULTS = Object.freeze({ ctrlLossTmo: -1, reconnectDelay: 5, keepAliveTmo: 0 });
+
 export interface GoContextInput {
   readonly connect: GoConnectParams;
   readonly nvmePort: number;

@@ -17,21 +17,7 @@ import { InvalidArgumentError } from '../errors';
 import { NQN_PREFIX } from '../ids';
 import type { GoConnectTuning, VolumeContext } from '../volume-context';
 import { VOLUME_CONTEXT_KEYS, parseVolumeContext } from '../volume-context';
-
-export const GO_CONTEXT_KEYS = Object.freeze({
-  rdsAddress: 'rdsAddress',
-  nvmeAddress: 'nvmeAddress',
-  nvmePort: 'nvmePort',
-  nqn: 'nqn',
-  volumePath: 'volumePath',
-  ctrlLossTmo: 'ctrlLossTmo',
-  reconnectDelay: 'reconnectDelay',
-  keepAliveTmo: 'keepAliveTmo',
-  migrationTimeoutSeconds: 'migrationTimeoutSeconds',
-});
-
-/** Defaults of the Go node when a PV predates the tuning keys. */
-export const GO_DEFAULTS = Object.freeze({ ctrlLossTmo: -1, reconnectDelay: 5, keepAliveTmo: 0 });
+import { GO_CONTEXT_KEYS, GO_DEFAULTS } from './context';
 
 /**
  * What the kernel uses when nvme-cli leaves an option out (the Go node passes `-l` only when

@@ -18,6 +18,7 @@
  * and `csi.storage.k8s.io/*` keep their own meaning. Problems are reported at once.
  */
 import { InvalidArgumentError } from '../errors';
+import { GO_DEFAULTS } from './context';
 import {
   MIGRATION_TIMEOUT_RANGE,
   parseVolumeParams,
@@ -108,7 +109,7 @@ export function parseGoVolumeParams(
   let rdsAddress = d.rdsAddress;
   let nvmeAddress: string | undefined;
   let nvmePort: number | undefined;
-  const tuning = { ctrlLossTmo: -1, reconnectDelay: 5, keepAliveTmo: 0 };
+  const tuning: Record<keyof typeof GO_DEFAULTS, number> = { ...GO_DEFAULTS };
   for (const [key, value] of Object.entries(p)) {
     switch (key) {
       case GO_PARAM.volumePath:

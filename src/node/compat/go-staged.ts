@@ -12,7 +12,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { goConnectTuning, goNqnOfVolume, GO_DEFAULTS } from '../../domain/compat/go-context';
+import { GO_DEFAULTS } from '../../domain/compat/context';
+import { goConnectTuning, goNqnOfVolume } from '../../domain/compat/go-context';
 import { type VolumeContext, isFsType } from '../../domain/volume-context';
 import { mountAt } from '../../mount/mountinfo';
 import type { MountEntry } from '../../mount/ports';
