@@ -7,8 +7,8 @@
  * Status errors 404/409/422. As strict as a real API server where the driver depends on it
  * (kube-apiserver-rules.ts): unknown fields, immutable fields, Lease MicroTimes, field
  * selectors on events. Every watch client gets every event of its resource. Tests drive it
- * directly too (put/remove/compact/dropWatches) and can inject failures; the User-Agent of
- * every request is kept.
+ * directly too (put/remove/compact/dropWatches) and can inject failures or a whole outage
+ * (setDown); the User-Agent of every request is kept.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -54,6 +54,7 @@ export class FakeKubeApiServer {
   private readonly watchers = new Set<Watcher>();
   private readonly faults: Fault[] = [];
   private rv = 100;
+  private down = false;
   /** Oldest resourceVersion a watch may resume from; older ones get 410 Gone. */
   private compactedRv = 0;
   /** Requests seen, `METHOD path?query`, for assertions. */
@@ -148,6 +149,19 @@ export class FakeKubeApiServer {
     return this.watchers.size;
   }
 
+  /**
+   * An outage: while down, every request is answered 503 and every open watch is cut at once
+   * (clients must list again after it ends). Direct access (put/get/remove) keeps working.
+   */
+  setDown(down: boolean): void {
+    this.down = down;
+    if (down) this.dropWatches();
+  }
+
+  get isDown(): boolean {
+    return this.down;
+  }
+
   /** The next `times` requests matching method+path get `status`. */
   fail(method: string, path: RegExp, status: number, times = 1): void {
     this.faults.push({ method, path, status, remaining: times });
@@ -207,6 +221,10 @@ export class FakeKubeApiServer {
       const method = req.method ?? 'GET';
       this.requests.push(`${method} ${url.pathname}${url.search}`);
       this.userAgents.push(req.headers['user-agent'] ?? '');
+      if (this.down) {
+        this.status(res, 503, 'ServiceUnavailable', 'the API server is unavailable');
+        return;
+      }
       const fault = this.faults.find(
         (f) => f.method === method && f.path.test(url.pathname) && f.remaining > 0,
       );

@@ -209,3 +209,43 @@ t.test('every watch client gets every VolumeAttachment event', async (t) => {
     );
   }
 });
+
+t.test('an outage answers 503 to everything and cuts the open watches', async (t) => {
+  const s = new FakeKubeApiServer();
+  const base = await s.start();
+  t.teardown(() => s.stop());
+  const nodes = '/api/v1/nodes';
+  const watch = await fetch(`${base}${nodes}?watch=true`);
+  const reader = watch.body!.getReader();
+  t.equal(s.openWatches, 1);
+
+  s.setDown(true);
+  t.ok(s.isDown);
+  t.equal(s.openWatches, 0, 'the watch is cut');
+  await t.rejects(
+    (async () => {
+      for (;;) if ((await reader.read()).done) return;
+    })(),
+    'the client sees its watch stream break',
+  );
+  t.match(await call(base, 'GET', nodes), {
+    status: 503,
+    body: { kind: 'Status', reason: 'ServiceUnavailable', code: 503 },
+  });
+  t.match(await call(base, 'POST', nodes, { metadata: { name: 'n1' } }), { status: 503 });
+  t.equal(s.get('nodes', 'n1'), undefined, 'a refused write changes nothing');
+  const refusedWatch = await fetch(`${base}${nodes}?watch=true`);
+  t.equal(refusedWatch.status, 503, 'a new watch is refused too');
+  await refusedWatch.body?.cancel();
+  t.equal(s.openWatches, 0);
+  s.put('nodes', { metadata: { name: 'n2' } });
+
+  s.setDown(false);
+  const list = await call(base, 'GET', nodes);
+  t.equal(list.status, 200, 'served again after the outage');
+  t.same(
+    (list.body.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name),
+    ['n2'],
+    'what was written directly during the outage is there',
+  );
+});
