@@ -27,7 +27,7 @@ import { freeTcpPort } from './accel';
 import { projectRoot, which } from './host-tools';
 import { shellQuote } from './protocol';
 import { leftoverVmPids } from './runner';
-import { asComment, sh, startNvmetSim, suiteImage, vmSuiteSkipReason } from './suite-util';
+import { asComment, sh, startNvmetSim, suiteImage, until, vmSuiteSkipReason } from './suite-util';
 import { GUEST_PORTS, startTopology, TWO_NODES, type TopologyVm } from './topology';
 
 t.setTimeout(15 * 60_000);
@@ -44,28 +44,6 @@ const API_IN_GUEST = { address: '10.0.2.100', port: 6443 };
 const PVC = { namespace: 'vms', name: 'vm-disk' };
 const MiB = 1024 * 1024;
 const BLOCK_CAP = { block: {}, access_mode: { mode: 'MULTI_NODE_MULTI_WRITER' } };
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const why = last instanceof Error ? `: ${last.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Starts the node plugin in the background in `v`; its log is /tmp/node.log. */
 async function startNodePlugin(t: Test, v: TopologyVm, kubeconfig: string): Promise<void> {

@@ -66,6 +66,56 @@ export async function guestCli(
 }
 
 /**
+ * Polls `f` every 250 ms until it returns a value other than undefined; errors count as "not
+ * yet" and the last one is named when `timeoutMs` passes.
+ */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const why = last instanceof Error ? `: ${last.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The script that starts rds-sim (nvmet backend, state /tmp/rds-sim) and prints its key. */
+function nvmetSimScript(nvmetAddr: string, clientKey: string, sshPort: number): string {
+  const simArgv = [
+    'node',
+    path.join(projectRoot(), 'dist/src/sim/main.js'),
+    `--listen=0.0.0.0:${sshPort}`,
+    '--state=/tmp/rds-sim',
+    '--authorized-keys=/tmp/rds-client.pub',
+    '--backend=nvmet',
+    `--nvmet-addr=${nvmetAddr}`,
+  ];
+  return `modprobe -a nvmet nvmet-tcp
+printf '%s\\n' ${shellQuote(clientKey)} > /tmp/rds-client.pub
+${simArgv.map(shellQuote).join(' ')} </dev/null >/tmp/rds-sim.log 2>&1 &
+for i in $(seq 1 120); do grep -q 'host key fingerprint' /tmp/rds-sim.log && break; sleep 1; done
+grep 'host key fingerprint' /tmp/rds-sim.log`;
+}
+
+function simFingerprint(output: string): string {
+  const fingerprint = /host key fingerprint: (SHA256:\S+)/.exec(output)?.[1];
+  if (fingerprint === undefined) throw new Error(`rds-sim did not start:\n${output}`);
+  return fingerprint;
+}
+
+/**
  * Starts rds-sim in `vm` with the kernel NVMe target on `nvmetAddr`, accepting `clientKey`
  * over SSH; resolves to its host key fingerprint. Its log is /tmp/rds-sim.log.
  */
@@ -76,25 +126,18 @@ export async function startNvmetSim(
   clientKey: string,
   sshPort: number,
 ): Promise<string> {
-  const simArgv = [
-    'node',
-    path.join(projectRoot(), 'dist/src/sim/main.js'),
-    `--listen=0.0.0.0:${sshPort}`,
-    '--state=/tmp/rds-sim',
-    '--authorized-keys=/tmp/rds-client.pub',
-    '--backend=nvmet',
-    `--nvmet-addr=${nvmetAddr}`,
-  ];
-  const simOut = await sh(
-    t,
-    vm,
-    `modprobe -a nvmet nvmet-tcp
-printf '%s\\n' ${shellQuote(clientKey)} > /tmp/rds-client.pub
-${simArgv.map(shellQuote).join(' ')} </dev/null >/tmp/rds-sim.log 2>&1 &
-for i in $(seq 1 120); do grep -q 'host key fingerprint' /tmp/rds-sim.log && break; sleep 1; done
-grep 'host key fingerprint' /tmp/rds-sim.log`,
-  );
-  const fingerprint = /host key fingerprint: (SHA256:\S+)/.exec(simOut)?.[1];
-  if (fingerprint === undefined) throw new Error(`rds-sim did not start:\n${simOut}`);
-  return fingerprint;
+  return simFingerprint(await sh(t, vm, nvmetSimScript(nvmetAddr, clientKey, sshPort)));
+}
+
+/** startNvmetSim outside a tap test: rejects when rds-sim does not come up. */
+export async function launchNvmetSim(
+  vm: Vm,
+  nvmetAddr: string,
+  clientKey: string,
+  sshPort: number,
+  timeoutMs = 180_000,
+): Promise<string> {
+  const res = await vm.exec(nvmetSimScript(nvmetAddr, clientKey, sshPort), { timeoutMs });
+  if (res.exitCode !== 0) throw new Error(`rds-sim did not start:\n${res.output}`);
+  return simFingerprint(res.output);
 }
