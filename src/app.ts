@@ -208,6 +208,7 @@ async function startAttachments(
     metrics,
     logger,
     graceMs: config.kube.graceMs,
+    nodeGoneGraceMs: config.kube.nodeGoneGraceMs,
     reconcileIntervalMs: config.kube.reconcileIntervalMs,
   });
   runtime.start().catch((err: unknown) => log.error('attachment manager failed to start', { err }));

@@ -196,6 +196,13 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'a single-writer volume may move to a new node this soon after leaving the last one',
   },
   {
+    name: 'node-gone-grace',
+    env: 'RDS_CSI_NODE_GONE_GRACE',
+    kind: 'string',
+    default: '2m',
+    help: 'a deleted Node keeps its attachments this long (kubelet re-registers a deleted Node within seconds)',
+  },
+  {
     name: 'reconcile-interval',
     env: 'RDS_CSI_RECONCILE_INTERVAL',
     kind: 'string',

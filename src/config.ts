@@ -57,6 +57,7 @@ export interface KubeSettings {
   readonly source:
     { readonly kind: 'in-cluster' } | { readonly kind: 'file'; readonly path: string } | undefined;
   readonly graceMs: number;
+  readonly nodeGoneGraceMs: number;
   readonly reconcileIntervalMs: number;
   /** Leader election among controller replicas; undefined = off. */
   readonly leaderElection: { readonly namespace: string; readonly identity: string } | undefined;
@@ -259,6 +260,8 @@ export function loadConfig(
   }
   const graceMs = parseDuration(str('attach-grace-period'));
   if (graceMs === undefined) bad('attach-grace-period', 'expected a duration like 30s');
+  const nodeGoneGraceMs = parseDuration(str('node-gone-grace'));
+  if (nodeGoneGraceMs === undefined) bad('node-gone-grace', 'expected a duration like 2m');
   const reconcileIntervalMs = parseDuration(str('reconcile-interval'));
   if (reconcileIntervalMs === undefined || reconcileIntervalMs < 1000) {
     bad('reconcile-interval', 'expected a duration like 5m (at least 1s)');
@@ -324,6 +327,7 @@ export function loadConfig(
     kube: {
       source: kubeSource,
       graceMs: graceMs!,
+      nodeGoneGraceMs: nodeGoneGraceMs!,
       reconcileIntervalMs: reconcileIntervalMs!,
       leaderElection: leaderElection
         ? { namespace: str('leader-election-namespace'), identity: env.POD_NAME || hostname() }

@@ -35,6 +35,8 @@ export interface AttachmentManagerDeps {
   readonly now?: () => number;
   /** Grace period after the last unpublish (default 30 s). */
   readonly graceMs?: number;
+  /** How long a deleted Node must stay deleted before its attachments are cleared. */
+  readonly nodeGoneGraceMs?: number;
   /** Reconcile interval (default 5 min). */
   readonly reconcileIntervalMs?: number;
   readonly timers?: Timers;
@@ -75,6 +77,7 @@ export function createAttachmentManager(d: AttachmentManagerDeps): AttachmentRun
     now,
     logger: log,
     ...(d.graceMs === undefined ? {} : { graceMs: d.graceMs }),
+    ...(d.nodeGoneGraceMs === undefined ? {} : { nodeGoneGraceMs: d.nodeGoneGraceMs }),
     onChange: () => late.reconciler?.armDeadline(),
   });
   const kubeView =

@@ -3,7 +3,8 @@
  * deleted or Ready→NotReady, RDS reconnect) and at the next migration deadline, so a
  * window is enforced even when no RPC arrives. Each pass:
  * 1. enforces migration windows (AttachmentService.tick);
- * 2. clears attachments of nodes deleted from Kubernetes (once the Node cache is synced);
+ * 2. clears attachments of nodes deleted from Kubernetes (once the Node cache is synced) and
+ *    still deleted after the node-gone grace (a timer fires when it ends);
  * 3. on the leader only: compares its state with the VolumeAttachments and reports drift
  *    (log + attachment_reconcile_total{action="drift"}), reports the stale side of
  *    timed-out migrations, and sets the RDS allow-list of fenced volumes back to the
@@ -94,14 +95,23 @@ export class Reconciler {
     await this.running?.catch(() => undefined);
   }
 
-  /** (Re)arm the timer for the earliest migration deadline. Call after state changes. */
+  /**
+   * (Re)arm the timer for the earliest deadline: a migration's window, or the end of a
+   * deleted node's grace. Call after state changes.
+   */
   armDeadline(): void {
     this.timers.clearTimeout(this.deadline);
     this.deadline = undefined;
-    const due = this.d.service.nextDeadline();
+    const migration = this.d.service.nextDeadline();
+    const node = this.d.service.nextGoneDeadline();
+    const due =
+      migration === undefined ? node : node === undefined ? migration : Math.min(migration, node);
     if (due === undefined || this.stopped) return;
-    const delay = Math.max(0, due - this.d.now());
-    this.deadline = this.timers.setTimeout(() => void this.trigger('migration-deadline'), delay);
+    const why = due === migration ? 'migration-deadline' : 'node-gone-deadline';
+    // A gone node whose clearing failed (RDS unreachable) is retried, not spun on.
+    const floor = why === 'node-gone-deadline' ? 1000 : 0;
+    const delay = Math.max(floor, due - this.d.now());
+    this.deadline = this.timers.setTimeout(() => void this.trigger(why), delay);
   }
 
   /** Run a pass now, or once more after the current one. Never rejects. */
@@ -131,8 +141,7 @@ export class Reconciler {
     if (nodes?.synced === true) {
       const attached = new Set<string>();
       for (const s of service.snapshot().values()) for (const n of nodesOf(s)) attached.add(n);
-      for (const n of attached) {
-        if (nodes.get(n) !== undefined) continue;
+      for (const n of service.goneNodes(attached)) {
         const touched = await service.nodeGone(n);
         if (touched.length > 0) cleared.push(n);
       }

@@ -13,6 +13,7 @@ import {
   type TransitionResult,
   type VolumeState,
   DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_NODE_GONE_GRACE_MS,
 } from '../../domain/attachment';
 import {
   AlreadyExistsError,
@@ -36,6 +37,8 @@ export interface AttachmentServiceDeps {
   readonly now: () => number;
   readonly logger: Logger;
   readonly graceMs?: number;
+  /** How long a deleted Node stays deleted before its attachments are cleared (default 2 min). */
+  readonly nodeGoneGraceMs?: number;
   /** Called after any change of state (e.g. to re-arm the migration deadline timer). */
   readonly onChange?: () => void;
 }
@@ -52,9 +55,54 @@ export class AttachmentService implements AttachmentManager {
   private readonly chains = new Map<string, Promise<unknown>>();
   private gate: Promise<void> | undefined;
   readonly graceMs: number;
+  readonly nodeGoneGraceMs: number;
+  /** When each attached node was first seen missing from the Node cache. */
+  private readonly absentSince = new Map<string, number>();
 
   constructor(private readonly d: AttachmentServiceDeps) {
     this.graceMs = d.graceMs ?? DEFAULT_GRACE_PERIOD_MS;
+    this.nodeGoneGraceMs = d.nodeGoneGraceMs ?? DEFAULT_NODE_GONE_GRACE_MS;
+  }
+
+  /**
+   * The nodes of `candidates` that are gone: missing from a synced Node cache, and missing
+   * ever since they were first seen missing at least nodeGoneGraceMs ago. A node that comes
+   * back (kubelet re-registers) starts over.
+   */
+  goneNodes(candidates: Iterable<string>): string[] {
+    const nodes = this.d.nodes;
+    if (nodes?.synced !== true) return [];
+    const now = this.d.now();
+    const gone: string[] = [];
+    for (const n of candidates) {
+      if (nodes.get(n) !== undefined) {
+        this.absentSince.delete(n);
+        continue;
+      }
+      const since = this.absentSince.get(n) ?? now;
+      this.absentSince.set(n, since);
+      if (now - since >= this.nodeGoneGraceMs) gone.push(n);
+    }
+    return gone;
+  }
+
+  /**
+   * When the first missing node that still holds an attachment reaches the end of its grace
+   * (epoch ms), or undefined. Nodes holding nothing are forgotten.
+   */
+  nextGoneDeadline(): number | undefined {
+    const holding = new Set<string>();
+    for (const s of this.states.values()) for (const n of nodesOf(s)) holding.add(n);
+    let next: number | undefined;
+    for (const [node, since] of [...this.absentSince]) {
+      if (!holding.has(node)) {
+        this.absentSince.delete(node);
+        continue;
+      }
+      const due = since + this.nodeGoneGraceMs;
+      if (next === undefined || due < next) next = due;
+    }
+    return next;
   }
 
   // Both wait for the first rebuild before taking their turn on the volume: the rebuild's
@@ -94,7 +142,7 @@ export class AttachmentService implements AttachmentManager {
         migrationTimeoutMs: req.volume.migrationTimeoutSeconds * 1000,
         fencing: req.volume.hostFencing,
         graceMs: this.graceMs,
-        goneNodes: known ? nodesOf(cur).filter((n) => nodes.get(n) === undefined) : [],
+        goneNodes: this.goneNodes(nodesOf(cur)),
       };
       const start = this.d.now();
       const r = transition(cur, event, start);
@@ -214,6 +262,7 @@ export class AttachmentService implements AttachmentManager {
   /** Clear the node's attachments (it was deleted from Kubernetes). Returns volumes touched. */
   async nodeGone(nodeId: string): Promise<string[]> {
     const touched: string[] = [];
+    this.absentSince.delete(nodeId);
     for (const [volumeId, s] of [...this.states]) {
       if (!nodesOf(s).includes(nodeId)) continue;
       await this.serial(volumeId, async () => {

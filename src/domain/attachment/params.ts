@@ -7,6 +7,14 @@ import { InvalidArgumentError } from '../errors';
 import { MIGRATION_TIMEOUT_RANGE, PARAM, PVC_NAME_KEY, PVC_NAMESPACE_KEY } from '../params';
 
 export const DEFAULT_GRACE_PERIOD_MS = 30_000;
+/**
+ * How long a Node must stay deleted before its attachments are cleared. A Node object comes
+ * back when kubelet re-registers (seconds after a `kubectl delete node` or an API server
+ * hiccup); clearing at once would close the allow-list under a node that still runs the
+ * workload. Kubernetes' own pod garbage collection waits 40 s before treating a deleted
+ * node's pods as orphans.
+ */
+export const DEFAULT_NODE_GONE_GRACE_MS = 120_000;
 
 export interface AttachmentParams {
   readonly migrationTimeoutMs: number;

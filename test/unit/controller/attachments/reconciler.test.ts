@@ -42,27 +42,35 @@ t.test('the deadline timer fails a migration with no RPC arriving', async (t) =>
   await rec.stop();
 });
 
-t.test('interval pass clears deleted nodes and reports drift; allow-list repaired', async (t) => {
-  const s = setup();
-  s.exports.addDisk('v1');
-  const rec = withReconciler(s);
-  await s.service.publish(req('v1', 'a', { fencing: true }));
-  s.exports.allow.set('v1', []);
-  void rec.start();
-  await settle();
-  t.match(rec.last?.drift, [/RDS allow-list \[\] differs/]);
-  t.same(s.exports.allow.get('v1'), [nqn('a')], 'allow-list set back');
-  t.equal(await metric(s.metrics, 'attachment_reconcile_total', { action: 'drift' }), 1);
-  s.nodes.map.delete('a');
-  s.clock.advance(300_000);
-  await settle();
-  t.equal(rec.last?.reason, 'interval');
-  t.same(rec.last?.cleared, ['a']);
-  t.same(s.service.publishedNodes('v1'), []);
-  t.equal(await metric(s.metrics, 'attachment_stale_cleared_total'), 1);
-  t.equal(await metric(s.metrics, 'attachment_reconcile_total', { action: 'stale_cleared' }), 1);
-  await rec.stop();
-});
+t.test(
+  'a pass clears nodes deleted for the grace and reports drift; allow-list repaired',
+  async (t) => {
+    const s = setup();
+    s.exports.addDisk('v1');
+    const rec = withReconciler(s);
+    await s.service.publish(req('v1', 'a', { fencing: true }));
+    s.exports.allow.set('v1', []);
+    void rec.start();
+    await settle();
+    t.match(rec.last?.drift, [/RDS allow-list \[\] differs/]);
+    t.same(s.exports.allow.get('v1'), [nqn('a')], 'allow-list set back');
+    t.equal(await metric(s.metrics, 'attachment_reconcile_total', { action: 'drift' }), 1);
+    s.nodes.map.delete('a');
+    s.clock.advance(300_000);
+    await settle();
+    t.equal(rec.last?.reason, 'interval');
+    t.same(rec.last?.cleared, [], 'first seen deleted: the node-gone grace starts');
+    t.same(s.service.publishedNodes('v1'), ['a']);
+    s.clock.advance(s.service.nodeGoneGraceMs);
+    await settle();
+    t.equal(rec.last?.reason, 'node-gone-deadline', 'a timer ends the grace');
+    t.same(rec.last?.cleared, ['a']);
+    t.same(s.service.publishedNodes('v1'), []);
+    t.equal(await metric(s.metrics, 'attachment_stale_cleared_total'), 1);
+    t.equal(await metric(s.metrics, 'attachment_reconcile_total', { action: 'stale_cleared' }), 1);
+    await rec.stop();
+  },
+);
 
 t.test('followers do not report drift; an unsynced node cache clears nothing', async (t) => {
   const s = setup();

@@ -40,8 +40,18 @@ t.test('grace period is counted; a deleted blocking node does not block', async 
   await service.publish(req('v1', 'b'));
   t.equal(await metric(metrics, 'attachment_grace_period_used_total'), 1);
   nodes.map.delete('b');
+  const early = await service.publish(req('v1', 'c')).catch((e: unknown) => e);
+  t.match(
+    early,
+    { code: 'failed-precondition' },
+    'a node deleted a moment ago still holds the volume (kubelet may re-register it)',
+  );
+  t.same(service.publishedNodes('v1'), ['b']);
+  t.equal(service.nextGoneDeadline(), clock.now() + service.nodeGoneGraceMs);
+  clock.advance(service.nodeGoneGraceMs);
   await service.publish(req('v1', 'c'));
   t.same(service.publishedNodes('v1'), ['c']);
+  t.equal(service.nextGoneDeadline(), undefined, 'the cleared node is forgotten');
   t.equal(await metric(metrics, 'attachment_stale_cleared_total'), 1);
   t.ok(events.some((e) => e.reason === 'StaleAttachmentCleared' && /node b/.test(e.message)));
   const unknown = await service.publish(req('v2', 'b')).catch((e: unknown) => e);
@@ -161,4 +171,24 @@ t.test('volumeDeleted forgets the volume and the gauge follows', async (t) => {
   t.same(service.publishedNodes('vm'), []);
   t.equal(await metric(metrics, 'migration_active_migrations'), 0);
   t.equal(pvcs.get('vm'), 'ns/claim-vm', 'PVC remembered from the volume context');
+});
+
+t.test('a deleted node that comes back within the grace keeps its volumes', async (t) => {
+  const { service, clock, nodes, exports } = setup();
+  exports.addDisk('v1');
+  await service.publish(req('v1', 'a'));
+  nodes.map.delete('a');
+  t.same(service.goneNodes(['a']), [], 'just deleted: not gone yet');
+  clock.advance(service.nodeGoneGraceMs - 1);
+  t.same(service.goneNodes(['a']), [], 'one millisecond before the grace ends');
+  nodes.add('a'); // kubelet re-registers
+  t.same(service.goneNodes(['a']), []);
+  t.equal(service.nextGoneDeadline(), undefined, 'present again: the wait starts over');
+  nodes.map.delete('a');
+  t.same(service.goneNodes(['a']), [], 'deleted again: a new grace');
+  clock.advance(service.nodeGoneGraceMs - 1);
+  t.same(service.goneNodes(['a']), []);
+  clock.advance(1);
+  t.same(service.goneNodes(['a']), ['a'], 'gone once deleted for the whole grace');
+  t.same(service.publishedNodes('v1'), ['a'], 'asking never clears by itself');
 });
