@@ -241,23 +241,22 @@ async function nodeKube(
     defaultNamespace: 'default',
   });
   closers.push({ name: 'node events', close: () => recorder.stop() });
-  let stopped = false;
-  closers.push({ name: 'node annotation', close: () => Promise.resolve(void (stopped = true)) });
-  const publish = async (delayMs: number): Promise<void> => {
-    try {
-      await clients.annotateNode(config.nodeId, hostnqn);
-      log.info('host NQN published on the Node', { node: config.nodeId, hostnqn });
-    } catch (err) {
-      log.warn('could not annotate the Node with the host NQN; retrying', {
-        error: (err as Error).message,
-        retryMs: delayMs,
-      });
-      if (!stopped) setTimeout(() => void publish(Math.min(delayMs * 2, 300_000)), delayMs).unref();
-    }
-  };
-  void publish(5000);
-  // Events name the Node with its uid (read once, by the recorder's worker).
+  // Events name the Node with its uid; the keeper reports it (and a new one when the Node
+  // object is replaced), the recorder's worker reads it once otherwise.
   let nodeRef: ObjectRef | undefined;
+  const { HostNqnKeeper } = await import('./kube/host-nqn');
+  const keeper = new HostNqnKeeper({
+    node: config.nodeId,
+    hostnqn,
+    listWatch: clients.ownNode(config.nodeId),
+    annotate: (name, nqn) => clients.annotateNode(name, nqn),
+    logger: log.child({ component: 'node-annotation' }),
+    onUid: (uid) => {
+      nodeRef = { kind: 'Node', name: config.nodeId, uid };
+    },
+  });
+  keeper.start();
+  closers.push({ name: 'node annotation', close: () => keeper.stop() });
   const node = async (): Promise<ObjectRef> => {
     if (nodeRef !== undefined) return nodeRef;
     const uid = await clients.nodeUid(config.nodeId);

@@ -78,6 +78,8 @@ export interface KubeClients {
   annotateNode(name: string, hostnqn: string): Promise<void>;
   /** The uid of a Node (undefined when it does not exist), for events about it. */
   nodeUid(name: string): Promise<string | undefined>;
+  /** One Node, listed and watched by name (the node plugin follows its own Node). */
+  ownNode(name: string): ListWatch<k8s.V1Node>;
 }
 
 /** Normalise client-node failures (ApiException carries `code`) to KubeApiError. */
@@ -111,6 +113,7 @@ function listWatch<T extends { metadata?: { resourceVersion?: string } }>(
   kc: k8s.KubeConfig,
   path: string,
   list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  fieldSelector?: string,
 ): ListWatch<T> {
   const watcher = new k8s.Watch(kc);
   return {
@@ -120,6 +123,7 @@ function listWatch<T extends { metadata?: { resourceVersion?: string } }>(
     },
     async watch(resourceVersion, onEvent, onDone) {
       const query: Record<string, string | boolean> = { allowWatchBookmarks: true };
+      if (fieldSelector !== undefined) query.fieldSelector = fieldSelector;
       if (resourceVersion !== '') query.resourceVersion = resourceVersion;
       const ctl = await watcher.watch(
         path,
@@ -280,6 +284,10 @@ export function createKubeClients(
     async nodeUid(name) {
       const n = await orUndefined('get node', () => core.readNode({ name }));
       return n?.metadata?.uid;
+    },
+    ownNode(name) {
+      const fieldSelector = `metadata.name=${name}`;
+      return listWatch(kc, '/api/v1/nodes', () => core.listNode({ fieldSelector }), fieldSelector);
     },
     async annotateNode(name, hostnqn) {
       await call('patch node', () =>

@@ -38,6 +38,8 @@ interface Watcher {
   readonly plural: string;
   readonly namespace?: string;
   readonly res: http.ServerResponse;
+  /** The watch's field selector: only matching objects are sent. */
+  readonly selects: (o: Obj) => boolean;
 }
 
 interface Fault {
@@ -184,6 +186,7 @@ export class FakeKubeApiServer {
     for (const w of this.watchers) {
       if (w.plural !== e.plural) continue;
       if (w.namespace !== undefined && e.object.metadata.namespace !== w.namespace) continue;
+      if (!w.selects(e.object)) continue;
       w.res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
     }
   }
@@ -389,6 +392,8 @@ export class FakeKubeApiServer {
     req: http.IncomingMessage,
     res: http.ServerResponse,
   ): void {
+    // An unsupported selector is refused (400) before the stream starts, like the real one.
+    const selects = fieldSelector(plural, url.searchParams.get('fieldSelector'));
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // A real API server answers a watch at once; clients wait for these headers.
     res.flushHeaders();
@@ -409,15 +414,20 @@ export class FakeKubeApiServer {
       return;
     }
     if (from === 0) {
-      for (const o of this.list(plural as Plural, namespace)) line('ADDED', o);
+      for (const o of this.list(plural as Plural, namespace)) if (selects(o)) line('ADDED', o);
     } else {
       for (const e of this.history) {
         if (e.rv <= from || e.plural !== plural) continue;
         if (namespace !== undefined && e.object.metadata.namespace !== namespace) continue;
-        line(e.type, e.object);
+        if (selects(e.object)) line(e.type, e.object);
       }
     }
-    const w: Watcher = { plural, res, ...(namespace === undefined ? {} : { namespace }) };
+    const w: Watcher = {
+      plural,
+      res,
+      selects,
+      ...(namespace === undefined ? {} : { namespace }),
+    };
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
   }
