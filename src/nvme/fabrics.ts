@@ -2,7 +2,7 @@
  * The production Fabrics port: the kernel through the rds_nvme addon. Policy lives in
  * attach.ts and detach.ts; this file wires them to the port and answers the queries.
  */
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError, UnavailableError } from '../domain/errors';
 import { attach } from './attach';
 import {
   type FabricsContext,
@@ -73,7 +73,12 @@ export function createNativeFabrics(opts: NativeFabricsOptions): Fabrics {
       const vol = await requireVolume(ctx, nqn);
       const live = vol.controllers.filter((c) => c.state === 'live');
       if (live.length === 0) {
-        throw new NotFoundError(`no live NVMe controller for ${nqn} to rescan`, { nqn });
+        // The volume is attached; its path is reconnecting (a target outage): retry later.
+        const states = vol.controllers.map((c) => `nvme${c.instance} ${c.state}`).join(', ');
+        throw new UnavailableError(
+          `no live NVMe controller for ${nqn} to rescan (${states}); retry once it reconnects`,
+          { nqn },
+        );
       }
       await Promise.all(
         live.map((c) =>

@@ -212,7 +212,11 @@ t.test('queries: find, listManaged, deviceSize, rescan', async (t) => {
   await t.rejects(fabrics.deviceSize('nqn.2000-02.com.mikrotik:none'), { code: 'not-found' });
   await t.rejects(fabrics.rescan('nqn.2014-08.org.other:foreign'), InvalidArgumentError);
   kernel.sysfs.controllers.get(1)!.state = 'connecting';
-  await t.rejects(fabrics.rescan(NQN), { code: 'not-found' });
+  await t.rejects(
+    fabrics.rescan(NQN),
+    { code: 'unavailable', message: /nvme1 connecting.*retry once it reconnects/ },
+    'an attached volume whose path is reconnecting: retry, it is not missing',
+  );
   await fs.rm(path.join(dev, 'nvme1n1'));
 });
 
