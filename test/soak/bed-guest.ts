@@ -35,14 +35,19 @@ echo $! > ${NODE_PID}
 echo "started $!"`;
 }
 
-/** SIGKILLs the node plugin of the pid file and waits until it is gone (reaped or zombie). */
+/**
+ * SIGKILLs the node plugin of the pid file and waits until it is reaped. Waiting for the reap,
+ * not just the zombie, matters: the VM's init reaps orphans while it waits for a command, and
+ * an orphan that dies while init reads the serial line between commands can cost the next
+ * command (it never runs and the exec times out).
+ */
 export const KILL_NODE_PLUGIN_SCRIPT = `${ALIVE_FN}
 [ -f ${NODE_PID} ] || exit 0
 pid=$(cat ${NODE_PID})
 alive "$pid" || exit 0
 kill -9 "$pid"
-for i in $(seq 1 200); do alive "$pid" || exit 0; sleep 0.1; done
-echo "node plugin $pid still alive after SIGKILL"; exit 1`;
+for i in $(seq 1 300); do [ -e "/proc/$pid" ] || exit 0; sleep 0.1; done
+echo "node plugin $pid not gone 30 s after SIGKILL"; exit 1`;
 
 export const CONTROLLERS_SCRIPT = `for d in /sys/class/nvme/nvme[0-9]*; do
   [ -e "$d" ] || continue
