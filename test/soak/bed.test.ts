@@ -8,19 +8,14 @@ import { DENY_ALL_HOST_NQN } from '../../src/domain/attachment';
 import { HOST_NQN_ANNOTATION } from '../../src/kube/ports';
 import { codeOf } from '../helpers/csi';
 import { DRIVER, pv, va } from '../integration/kube/helpers';
-import { which } from '../vm/host-tools';
 import { leftoverVmPids } from '../vm/runner';
-import { asComment, until, vmSuiteSkipReason } from '../vm/suite-util';
-import { startBed, type RunningBed } from './bed';
+import { asComment, until } from '../vm/suite-util';
+import { bedSkipReason, startBed, type RunningBed } from './bed';
 import type { NodeName } from './bed-types';
 
 t.setTimeout(40 * 60_000);
 
-const skip =
-  vmSuiteSkipReason() ??
-  (which('busybox') === null
-    ? 'busybox is not installed (relays the API server to the VMs)'
-    : null);
+const skip = bedSkipReason();
 if (skip !== null) console.log(`# soak bed test skipped: ${skip}`);
 
 const MiB = 1024 * 1024;

@@ -12,7 +12,7 @@ import { csiClient, type CsiClient } from '../helpers/csi';
 import { node as nodeObject } from '../integration/kube/helpers';
 import { freeTcpPort } from '../vm/accel';
 import { projectRoot, which } from '../vm/host-tools';
-import { launchNvmetSim, suiteImage, until } from '../vm/suite-util';
+import { launchNvmetSim, suiteImage, until, vmSuiteSkipReason } from '../vm/suite-util';
 import { GUEST_PORTS, startTopology, TWO_NODES, type Topology } from '../vm/topology';
 import type { Bed, BedOptions, ExecResult, NodeName, SimFaultSet } from './bed-types';
 import * as guest from './bed-guest';
@@ -38,6 +38,16 @@ export interface RunningBed extends Bed {
   logs(): BedLogs;
   /** The last `lines` lines of every log (controller, rds-sim, both node plugins). */
   logTails(lines?: number): Promise<string>;
+}
+
+/** Why the bed cannot run on this machine, or null. */
+export function bedSkipReason(): string | null {
+  return (
+    vmSuiteSkipReason() ??
+    (which('busybox') === null
+      ? 'busybox is not installed (relays the API server to the VMs)'
+      : null)
+  );
 }
 
 /** The controller as a killable child process (the production entry point). */
@@ -115,7 +125,7 @@ async function build(
   const log = opts.log;
   const started = Date.now();
   const busybox = which('busybox');
-  if (busybox === null) throw new Error('busybox is not installed (relays the API server)');
+  if (busybox === null) throw new Error(bedSkipReason() ?? 'busybox is not installed');
   const root = projectRoot();
 
   const api = new FakeKubeApiServer();
