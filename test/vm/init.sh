@@ -74,21 +74,31 @@ EOF
 done
 
 stty -F /dev/ttyS1 raw -echo
-exec 3<>/dev/ttyS1
-echo "@@READY $(cut -d' ' -f1 /proc/uptime)" >&3
 
-while IFS= read -r line <&3; do
-  case "$line" in
-    "@@RUN "*)
-      set -- $line
-      echo "$3" | base64 -d >"/run/rdsvm/job-$2.sh"
-      (cd / && exec sh "/run/rdsvm/job-$2.sh") </dev/null >&3 2>&3
-      echo "@@EXIT $2 $?" >&3
-      ;;
-    "@@POWEROFF")
-      break
-      ;;
-  esac
+# The command loop runs in a child of PID 1, not in PID 1 itself: every orphan (a daemon or
+# background job a command left behind) is re-parented to PID 1, and a SIGCHLD arriving while
+# the shell reads the serial line could cost a command line. PID 1 only reaps.
+serve() {
+  exec 3<>/dev/ttyS1
+  echo "@@READY $(cut -d' ' -f1 /proc/uptime)" >&3
+  while IFS= read -r line <&3; do
+    case "$line" in
+      "@@RUN "*)
+        set -- $line
+        echo "$3" | base64 -d >"/run/rdsvm/job-$2.sh"
+        (cd / && exec sh "/run/rdsvm/job-$2.sh") </dev/null >&3 2>&3
+        echo "@@EXIT $2 $?" >&3
+        ;;
+      "@@POWEROFF")
+        break
+        ;;
+    esac
+  done
+}
+serve &
+loop=$!
+while [ -d "/proc/$loop" ] && ! grep -q '^State:.*Z' "/proc/$loop/status" 2>/dev/null; do
+  wait "$loop"
 done
 sync
 poweroff -f
