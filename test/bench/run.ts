@@ -10,6 +10,7 @@ import * as controller from './controller';
 import * as vm from './vm';
 import * as scrape from './scrape';
 import * as image from './image';
+import * as soak from './soak';
 
 /** Suites in order; `npm run bench -- <name>...` runs only the named ones. */
 const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
@@ -20,7 +21,11 @@ const SUITES: Record<string, { run(): Promise<BenchRow[]> }> = {
   vm,
   'vm-node': vm.node,
   image,
+  soak,
 };
+
+/** Suites that run only when named: the soak takes the better part of an hour. */
+const ONLY_WHEN_NAMED = new Set(['soak']);
 
 function format(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -33,7 +38,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const rows: (BenchRow & { suite: string })[] = [];
   for (const [suite, mod] of Object.entries(SUITES)) {
-    if (only.length && !only.includes(suite)) continue;
+    if (only.length ? !only.includes(suite) : ONLY_WHEN_NAMED.has(suite)) continue;
     process.stderr.write(`bench: ${suite}...\n`);
     try {
       for (const r of await mod.run()) rows.push({ ...r, suite });

@@ -127,7 +127,9 @@ export class Executor {
     this.stopping = true;
   }
 
+  /** Records a broken invariant; the run stops issuing and in-flight retries give up. */
   violate(invariant: string, detail: string, op?: number): void {
+    this.stopping = true;
     this.violations.push({
       invariant,
       detail,
@@ -470,18 +472,16 @@ export class Executor {
       entry,
       'ControllerPublishVolume',
       (deadlineMs) =>
-        this.bed
-          .controller()
-          .controller<{ publish_context: Record<string, string> }>(
-            'ControllerPublishVolume',
-            {
-              volume_id: v.volumeId,
-              node_id: n,
-              volume_capability: v.capability,
-              volume_context: v.ctx,
-            },
-            { deadlineMs },
-          ),
+        this.bed.controller().controller<{ publish_context: Record<string, string> }>(
+          'ControllerPublishVolume',
+          {
+            volume_id: v.volumeId,
+            node_id: n,
+            volume_capability: v.capability,
+            volume_context: v.ctx,
+          },
+          { deadlineMs },
+        ),
       this.nodeAbsenceExplains(n),
     );
     v.publishContext.set(n, res.publish_context);
@@ -521,14 +521,45 @@ export class Executor {
     };
   }
 
-  private async sh(n: NodeName, script: string, timeoutMs = 180_000): Promise<string> {
-    const res = await this.bed.exec(n, script, timeoutMs);
-    if (res.exitCode !== 0) {
-      throw Object.assign(new Error(`${n}: exit ${res.exitCode}: ${res.output.slice(-800)}`), {
-        exitCode: res.exitCode,
-      });
+  /**
+   * Runs `script` in VM `n` as a background job and polls for its end. A VM runs one
+   * command at a time on its serial line, and workload I/O blocks while a path is down: run
+   * in the foreground it would hold the line, and the fault's own heal (in the same VM)
+   * would queue behind it for ever.
+   */
+  private async sh(n: NodeName, script: string, timeoutMs = 300_000): Promise<string> {
+    const id = `/tmp/soak-job-${crypto.randomUUID()}`;
+    const started = await this.bed.exec(
+      n,
+      `(sh -c ${shellQuote(script)} >${id}.out 2>&1; echo $? >${id}.tmp; mv ${id}.tmp ${id}.rc) </dev/null >/dev/null 2>&1 &`,
+      60_000,
+    );
+    if (started.exitCode !== 0) throw new Error(`${n}: cannot start a job: ${started.output}`);
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
+      await sleep(wait);
+      const poll = await this.bed.exec(
+        n,
+        `if [ -f ${id}.rc ]; then cat ${id}.rc; cat ${id}.out; rm -f ${id}.rc ${id}.out; else echo running; fi`,
+        60_000,
+      );
+      const [first, ...rest] = poll.output.split('\n');
+      if (first !== 'running') {
+        const code = Number(first);
+        const output = rest.join('\n');
+        if (code !== 0) {
+          throw Object.assign(new Error(`${n}: exit ${code}: ${output.slice(-800)}`), {
+            exitCode: code,
+          });
+        }
+        return output;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${n}: still running after ${timeoutMs} ms: ${script.split('\n')[0] ?? ''}`,
+        );
+      }
     }
-    return res.output;
   }
 
   private async mount(i: number, vol: string, n: NodeName, entry: HistoryEntry) {

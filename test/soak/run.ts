@@ -11,7 +11,6 @@ import path from 'node:path';
 import { projectRoot } from '../vm/host-tools';
 import { vmSuiteSkipReason } from '../vm/suite-util';
 import { startBed } from './bed';
-import type { Bed } from './bed-types';
 import { describe, type Op } from './model';
 import { ddmin, focus } from './shrink';
 import { runSoak, type SoakOptions, type SoakResult } from './soak';
@@ -104,11 +103,13 @@ export function figure(r: SoakResult): string[] {
   ];
 }
 
-/** Boots a bed, runs, and always powers the bed off. */
+/** Boots a bed, runs, and always powers the bed off; a failing run prints the logs' tails. */
 export async function soakOnce(opts: SoakOptions): Promise<SoakResult> {
-  const bed: Bed = await startBed({ log: opts.log, controllerArgs: SOAK_CONTROLLER_ARGS });
+  const bed = await startBed({ log: opts.log, controllerArgs: SOAK_CONTROLLER_ARGS });
   try {
-    return await runSoak(bed, opts);
+    const result = await runSoak(bed, opts);
+    if (result.violations.length > 0) opts.log(`logs:\n${await bed.logTails(80)}`);
+    return result;
   } finally {
     await bed.stop();
   }
