@@ -7,7 +7,7 @@
  */
 import { figure, soakOnce } from '../soak/run';
 import type { SoakResult } from '../soak/soak';
-import { vmSuiteSkipReason } from '../vm/suite-util';
+import { bedSkipReason } from '../soak/bed';
 import type { BenchRow } from './types';
 
 function rows(r: SoakResult, minutes: number): BenchRow[] {
@@ -49,7 +49,7 @@ function rows(r: SoakResult, minutes: number): BenchRow[] {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const skip = vmSuiteSkipReason();
+  const skip = bedSkipReason();
   if (skip !== null) {
     console.error(`bench soak: skipped: ${skip}`);
     return [];

@@ -22,7 +22,7 @@ const API_IN_GUEST = { address: '10.0.2.100', port: 6443 };
 const KUBELET_DIR = '/tmp/kubelet';
 const MiB = 1024 * 1024;
 /** TCG on two shared cores: a node process takes seconds to load, more under load. */
-const READY_MS = 240_000;
+const READY_MS = 480_000;
 const EXEC_MS = 120_000;
 
 export interface BedLogs {

@@ -1,5 +1,6 @@
 // The soak's invariants, read from the real kernels, rds-sim, the controller's metrics and
 // the API server, and compared with the model (what a cluster asked for) and the history.
+import { DENY_ALL_HOST_NQN } from '../../src/domain/attachment';
 import { sample } from '../helpers/prometheus';
 import { NODE_NAMES, type Bed, type NodeName } from './bed-types';
 import type { Executor } from './exec';
@@ -24,11 +25,25 @@ export async function checkExclusive(bed: Bed, ex: Executor, model: Model): Prom
   }
   for (const [name, v] of ex.volumes) {
     const nodes = byNqn.get(v.ctx.nqn ?? '') ?? new Set();
-    const rwx = model.volumes.get(name)?.rwx ?? false;
+    const m = model.volumes.get(name);
+    const rwx = m?.rwx ?? false;
     if (!rwx && nodes.size > 1) {
       ex.violate(
         'single-node volumes on one node',
         `${name} is connected on ${[...nodes].join(' and ')}`,
+      );
+    }
+    // The kernel target's allow-list: never more hosts than the access mode allows.
+    if (m?.fenced !== true) continue;
+    const allow = await bed.allowList(v.ctx.nqn ?? '');
+    if (allow === 'any')
+      ex.violate('fenced volumes stay fenced', `${name}'s target lets any host in`);
+    if (allow === undefined || allow === 'any') continue;
+    const hosts = allow.filter((h) => h !== DENY_ALL_HOST_NQN);
+    if (hosts.length > (rwx ? 2 : 1)) {
+      ex.violate(
+        rwx ? 'multi-node volumes on at most two nodes' : 'single-node volumes on one node',
+        `${name}'s allow-list holds ${hosts.length} hosts: ${hosts.join(', ')}`,
       );
     }
   }
@@ -39,6 +54,14 @@ export interface SettleState {
   metrics?: string;
   /** Migration ends in the history when `metrics` was read. */
   ended: Record<MigrationResult, number>;
+  /** Successful answers to each RPC so far. */
+  ok: Record<string, number>;
+}
+
+function okCounts(ex: Executor): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of ex.rpcs) if (r.code === 'OK') out[r.rpc] = (out[r.rpc] ?? 0) + 1;
+  return out;
 }
 
 async function poll(
@@ -141,6 +164,7 @@ export async function checkMetrics(
     epoch: ex.controllerEpoch,
     ...(text === undefined ? {} : { metrics: text }),
     ended: migrationEnds(ex),
+    ok: okCounts(ex),
   };
   if (prev?.metrics === undefined || text === undefined || prev.epoch !== now.epoch) return now;
   for (const result of ['success', 'failed', 'timeout'] as const) {
@@ -151,6 +175,21 @@ export async function checkMetrics(
       ex.violate(
         'metrics match the history',
         `${series} grew by ${got}, the history ended ${want} that way`,
+      );
+    }
+  }
+  // Every successful publish and unpublish the attacher saw is counted once (idempotent
+  // repeats included), and nothing else is.
+  for (const [series, rpc] of [
+    ['rds_csi_attachment_attach_total{status="success"}', 'ControllerPublishVolume'],
+    ['rds_csi_attachment_detach_total{status="success"}', 'ControllerUnpublishVolume'],
+  ] as const) {
+    const got = (sample(text, series) ?? 0) - (sample(prev.metrics, series) ?? 0);
+    const want = (now.ok[rpc] ?? 0) - (prev.ok[rpc] ?? 0);
+    if (got !== want) {
+      ex.violate(
+        'metrics match the history',
+        `${series} grew by ${got}; ${want} ${rpc} calls succeeded`,
       );
     }
   }

@@ -194,6 +194,8 @@ export class Executor {
         return this.verify(i, op.vol, op.node);
       case 'wait':
         return sleep(op.ms);
+      case 'conflict':
+        return this.conflict(i, op.vol, op.node, entry);
       case 'fault':
         return this.fault(op.fault, op.ms);
     }
@@ -207,6 +209,8 @@ export class Executor {
     rpc: string,
     f: (deadlineMs: number) => Promise<T>,
     allowed: (code: status, message: string) => boolean = () => false,
+    /** An error code that is the expected answer: the call resolves with `true as T`. */
+    expected?: status,
   ): Promise<T> {
     const began = Date.now();
     let backoff = 500;
@@ -223,6 +227,7 @@ export class Executor {
         const code: status = typeof e.code === 'number' ? e.code : status.UNKNOWN;
         const name = status[code] ?? String(code);
         this.record(rpc, name, ms);
+        if (expected !== undefined && code === expected) return true as T;
         entry.errors.push(name);
         this.stats.retries++;
         const message = e.details ?? e.message;
@@ -486,6 +491,53 @@ export class Executor {
     );
     v.publishContext.set(n, res.publish_context);
     this.bed.api.put('volumeattachments', va(this.vaName(v, n), v.pvName, n, created, true));
+  }
+
+  /**
+   * The attacher asks for a node the volume may not have: the answer must be
+   * FAILED_PRECONDITION (after any transient answers), and nothing may change.
+   */
+  private async conflict(i: number, vol: string, n: NodeName | 'c', entry: HistoryEntry) {
+    const v = this.vol(vol);
+    const before = await this.bed.allowList(v.ctx.nqn ?? '');
+    const created = Date.now();
+    const name = `csi-${crypto.createHash('sha256').update(`${v.pvName}${DRIVER}${n}`).digest('hex')}`;
+    this.bed.api.put('volumeattachments', va(name, v.pvName, n, created, false));
+    try {
+      const refused = await this.call(
+        i,
+        entry,
+        'ControllerPublishVolume',
+        async (deadlineMs) => {
+          await this.bed.controller().controller(
+            'ControllerPublishVolume',
+            {
+              volume_id: v.volumeId,
+              node_id: n,
+              volume_capability: v.capability,
+              volume_context: v.ctx,
+            },
+            { deadlineMs },
+          );
+          return false;
+        },
+        undefined,
+        status.FAILED_PRECONDITION,
+      );
+      if (!refused) {
+        this.violate('conflicting publishes refused', `${vol} was published to ${n} as well`, i);
+      }
+    } finally {
+      this.bed.api.remove('volumeattachments', name);
+    }
+    const after = await this.bed.allowList(v.ctx.nqn ?? '');
+    if (JSON.stringify(after) !== JSON.stringify(before)) {
+      this.violate(
+        'conflicting publishes refused',
+        `${vol}: a refused publish to ${n} changed the allow-list from ${JSON.stringify(before)} to ${JSON.stringify(after)}`,
+        i,
+      );
+    }
   }
 
   private async detach(i: number, vol: string, n: NodeName, entry: HistoryEntry) {

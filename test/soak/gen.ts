@@ -203,6 +203,9 @@ export class Generator {
   private move(v: VolumeModel): void {
     const from = [...v.mounted][0] as NodeName;
     const to = this.rng.chance(0.8) ? other(from) : from;
+    // The new pod is scheduled before the old one is gone: its attach must wait.
+    if (!v.rwx && this.rng.chance(0.3))
+      this.queue.push({ k: 'conflict', vol: v.name, node: other(from) });
     this.queue.push(
       { k: 'unmount', vol: v.name, node: from },
       { k: 'detach', vol: v.name, node: from },
@@ -221,8 +224,9 @@ export class Generator {
     const src = [...v.mounted][0] as NodeName;
     const dst = other(src);
     const vol = v.name;
+    this.queue.push({ k: 'attach', vol, node: dst });
+    if (this.rng.chance(0.5)) this.queue.push({ k: 'conflict', vol, node: 'c' });
     this.queue.push(
-      { k: 'attach', vol, node: dst },
       { k: 'mount', vol, node: dst },
       { k: 'verify', vol, node: dst },
       this.write(vol, src),

@@ -46,6 +46,8 @@ export type Op =
   | { k: 'write'; vol: string; node: NodeName; slot: number }
   | { k: 'verify'; vol: string; node: NodeName }
   | { k: 'wait'; vol: string; ms: number }
+  /** A publish the driver must refuse: a second node for a single-node volume, a third for a migration. */
+  | { k: 'conflict'; vol: string; node: NodeName | 'c' }
   | { k: 'fault'; fault: FaultSpec; ms: number };
 
 export type MigrationResult = 'success' | 'failed' | 'timeout';
@@ -150,6 +152,12 @@ export function invalid(m: Model, op: Op): string | undefined {
       return v.mounted.has(op.node) ? undefined : 'not mounted there';
     case 'wait':
       return undefined;
+    case 'conflict':
+      if (v.attached.has(op.node as NodeName)) return 'attached there';
+      if (v.rwx && v.mode === 'block') {
+        return v.attached.size === 2 && op.node === 'c' ? undefined : 'not a third node';
+      }
+      return v.attached.size === 1 && op.node !== 'c' ? undefined : 'not a second node';
   }
 }
 
@@ -234,6 +242,7 @@ export function apply(m: Model, op: Op): Effect {
       v.slots.add(op.slot);
       return {};
     case 'verify':
+    case 'conflict':
       return {};
     case 'wait': {
       const mig = v.migration;
@@ -327,6 +336,8 @@ export function describe(op: Op): string {
       return `wait ${op.vol} ${op.ms}ms`;
     case 'delete':
       return `delete ${op.vol}`;
+    case 'conflict':
+      return `conflict ${op.vol} on ${op.node} (must be refused)`;
     default:
       return `${op.k} ${op.vol} on ${op.node}`;
   }

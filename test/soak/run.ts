@@ -9,8 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../vm/host-tools';
-import { vmSuiteSkipReason } from '../vm/suite-util';
-import { startBed } from './bed';
+import { bedSkipReason, startBed } from './bed';
 import { describe, type Op } from './model';
 import { ddmin, focus } from './shrink';
 import { runSoak, type SoakOptions, type SoakResult } from './soak';
@@ -122,7 +121,7 @@ function printHistory(title: string, ops: readonly Op[]): void {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const skip = vmSuiteSkipReason();
+  const skip = bedSkipReason();
   if (skip !== null) {
     console.error(`soak: cannot run: ${skip}`);
     return 2;

@@ -2,9 +2,8 @@
 // `npm run bench -- soak`): two kernels, rds-sim on the kernel NVMe target, the controller on
 // the host, a seeded mix of operations and faults, every invariant checked.
 import t from 'tap';
-import { which } from '../vm/host-tools';
 import { leftoverVmPids } from '../vm/runner';
-import { vmSuiteSkipReason } from '../vm/suite-util';
+import { bedSkipReason } from './bed';
 import { describe } from './model';
 import { figure, soakOnce } from './run';
 import { focus } from './shrink';
@@ -13,11 +12,7 @@ const SEED = Number(process.env.RDS_SOAK_SEED ?? '11');
 const MINUTES = Number(process.env.RDS_SOAK_MINUTES ?? '2.5');
 
 t.setTimeout(15 * 60_000);
-const skip =
-  vmSuiteSkipReason() ??
-  (which('busybox') === null
-    ? 'busybox is not installed (relays the API server to the VMs)'
-    : null);
+const skip = bedSkipReason();
 if (skip !== null) console.log(`# soak skipped: ${skip}`);
 
 t.test(

@@ -1,6 +1,7 @@
 // One soak run: issues operations in list order, runs those that share no resource (a volume,
 // a snapshot, a fault class) side by side, checks exclusivity continuously and everything
 // else at settle points, then takes everything down and checks that nothing is left.
+import { node } from '../integration/kube/helpers';
 import type { Bed } from './bed-types';
 import {
   checkEvents,
@@ -22,6 +23,8 @@ import {
   type MigrationResult,
   type Op,
 } from './model';
+
+const THIRD_NODE_NQN = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-00000000000c';
 
 export interface SoakOptions {
   seed: number;
@@ -158,6 +161,8 @@ export async function runSoak(bed: Bed, opts: SoakOptions): Promise<SoakResult> 
     sinceSettle = 0;
   };
 
+  // A third node, known to Kubernetes, that no volume may be published to during a migration.
+  bed.api.put('nodes', node('c', { hostNqn: THIRD_NODE_NQN }));
   try {
     settle = await checkMetrics(bed, ex, undefined);
     const lookahead = parallel * 3;

@@ -57,6 +57,12 @@ t.test('the model allows only what a cluster could ask', async (t) => {
     /single-node/,
     'RWO stays on one node',
   );
+  t.equal(
+    invalid(m, { k: 'conflict', vol: 'v1', node: 'b' }),
+    undefined,
+    'a second node to refuse',
+  );
+  t.match(invalid(m, { k: 'conflict', vol: 'v1', node: 'c' }) ?? '', /not a second node/);
   t.match(invalid(m, { k: 'write', vol: 'v1', node: 'a', slot: 0 }) ?? '', /not mounted/);
   apply(m, { k: 'mount', vol: 'v1', node: 'a' });
   t.match(invalid(m, { k: 'detach', vol: 'v1', node: 'a' }) ?? '', /still mounted/);
@@ -68,6 +74,8 @@ t.test('the model allows only what a cluster could ask', async (t) => {
   apply(m, { k: 'attach', vol: 'v2', node: 'a' });
   apply(m, { k: 'mount', vol: 'v2', node: 'a' });
   t.same(apply(m, { k: 'attach', vol: 'v2', node: 'b' }), { migrationStarted: true });
+  t.equal(invalid(m, { k: 'conflict', vol: 'v2', node: 'c' }), undefined, 'a third node to refuse');
+  t.match(invalid(m, { k: 'conflict', vol: 'v2', node: 'a' }) ?? '', /attached there/);
   apply(m, { k: 'mount', vol: 'v2', node: 'b' });
   t.match(invalid(m, { k: 'write', vol: 'v2', node: 'b', slot: 1 }) ?? '', /not the writer/);
   t.equal(
@@ -148,6 +156,7 @@ t.test('generated histories are valid, deterministic and tell every story', asyn
   }
   t.same([...kinds].sort(), [
     'attach',
+    'conflict',
     'create',
     'delete',
     'delete-snapshot',
