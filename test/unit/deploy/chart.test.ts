@@ -142,6 +142,9 @@ const NODE_NEEDS = [
   'core events patch',
   'core nodes get',
   'core nodes patch',
+  // The node plugin follows its own Node (a watch selected by name) to keep its host NQN on it.
+  'core nodes list',
+  'core nodes watch',
 ];
 
 function renderSet(helmPath: string, vs: ValueSet): string {
