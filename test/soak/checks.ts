@@ -13,7 +13,7 @@ const CONNECTED = new Set(['live', 'connecting', 'resetting', 'new']);
  * Exclusivity, checked continuously: a single-node volume is connected on at most one node,
  * a multi-node one on at most two. Reads only the kernels, so it holds whatever is in flight.
  */
-export async function checkExclusive(bed: Bed, ex: Executor, model: Model): Promise<void> {
+export async function checkExclusive(bed: Bed, ex: Executor): Promise<void> {
   const byNqn = new Map<string, Set<NodeName>>();
   for (const n of NODE_NAMES) {
     for (const c of await bed.controllers(n)) {
@@ -25,8 +25,9 @@ export async function checkExclusive(bed: Bed, ex: Executor, model: Model): Prom
   }
   for (const [name, v] of ex.volumes) {
     const nodes = byNqn.get(v.ctx.nqn ?? '') ?? new Set();
-    const m = model.volumes.get(name);
-    const rwx = m?.rwx ?? false;
+    // The runtime's facts, not the model's: the model is applied when an operation is issued,
+    // so a volume being taken down may already be gone from it while still connected.
+    const rwx = v.rwx;
     if (!rwx && nodes.size > 1) {
       ex.violate(
         'single-node volumes on one node',
@@ -34,7 +35,7 @@ export async function checkExclusive(bed: Bed, ex: Executor, model: Model): Prom
       );
     }
     // The kernel target's allow-list: never more hosts than the access mode allows.
-    if (m?.fenced !== true) continue;
+    if (!v.fenced) continue;
     const allow = await bed.allowList(v.ctx.nqn ?? '');
     if (allow === 'any')
       ex.violate('fenced volumes stay fenced', `${name}'s target lets any host in`);

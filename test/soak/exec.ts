@@ -57,6 +57,10 @@ interface VolumeRuntime {
   readonly ctx: Record<string, string>;
   readonly capability: Record<string, unknown>;
   readonly block: boolean;
+  /** Multi-node (RWX block) and fenced: facts of the volume while it exists, whatever the
+   * model (which runs ahead, at issue time) already says. */
+  readonly rwx: boolean;
+  readonly fenced: boolean;
   /** Size asked for (MiB): at creation, then by each expansion. */
   mib: number;
   /** slot → sha256 of what an acknowledged write put there. */
@@ -355,6 +359,8 @@ export class Executor {
       ctx,
       capability,
       block: op.mode === 'block',
+      rwx: op.rwx,
+      fenced: op.fenced,
       mib: op.mib,
       data,
       ...(fsUuid === undefined ? {} : { fsUuid }),

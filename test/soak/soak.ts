@@ -143,7 +143,7 @@ export async function runSoak(bed: Bed, opts: SoakOptions): Promise<SoakResult> 
   const ticker = setInterval(() => {
     if (checking) return;
     checking = true;
-    checkExclusive(bed, ex, model)
+    checkExclusive(bed, ex)
       .catch((err: unknown) =>
         opts.log(`exclusivity check failed to read: ${(err as Error).message}`),
       )
