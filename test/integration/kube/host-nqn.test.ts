@@ -42,6 +42,7 @@ t.test('the host NQN stays on the Node, also when the Node object is replaced', 
 
   server.put('nodes', node('n1'));
   await until(() => annotation(server, 'n1') === NQN, 'annotation written once the Node exists');
+  await until(() => keeper.writes === 1, 'the write acknowledged');
   const firstUid = server.get('nodes', 'n1')?.metadata.uid;
   await until(() => uids.length === 1, 'the uid reported');
   t.equal(uids[0], firstUid);
@@ -73,7 +74,7 @@ t.test('a refused write is retried until it lands', async (t) => {
   server.fail('PATCH', /\/api\/v1\/nodes\/n2$/, 500, 3);
   const { keeper } = await keeperFor(t, server, 'n2');
   await until(() => annotation(server, 'n2') === NQN, 'annotation written after three refusals');
-  t.equal(keeper.writes, 1);
+  await until(() => keeper.writes === 1, 'the write acknowledged');
   const patches = server.requests.filter((r) => r.startsWith('PATCH /api/v1/nodes/n2'));
   t.equal(patches.length, 4, 'three refused, the fourth landed');
 });
