@@ -433,11 +433,12 @@ export class Executor {
       const was = before.get(n);
       if (was === undefined) continue;
       const now = await this.fsBytes(i, entry, v, n);
-      // The filesystem gains the added space, less the metadata of its new allocation groups
-      // or block groups (a few per cent). Its total is not compared with the device size: a
-      // small xfs keeps a 64 MiB log out of it.
+      // The filesystem gains the added space less the metadata of its new allocation or
+      // block groups: up to about 13 % for a small ext4 (inode tables, bitmaps, descriptors),
+      // measured. Its total is not compared with the device size: a small xfs keeps a 64 MiB
+      // log out of it.
       const added = (mib - oldMib) * MiB;
-      if (now - was < added * 0.9) {
+      if (now - was < added * 0.75) {
         this.violate(
           'expansion',
           `${vol} on ${n}: the filesystem grew by ${now - was} bytes (${was} → ${now}) for ${added} bytes added`,

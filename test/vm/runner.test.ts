@@ -34,6 +34,19 @@ t.test('runner on a real VM', { skip: skip ?? false }, async (t) => {
   t.match(again.output, /^runner\n0\nshared/, 'host name, root and the shared tree');
   t.equal(again.exitCode, 0);
 
+  // Background jobs a command leaves behind become orphans of the guest's init; their exits
+  // land while the next command line is being read, and must never cost that command.
+  let lost = 0;
+  for (let i = 0; i < 40; i++) {
+    await vm.exec(`(sleep 0.0${i % 10}; exit 3) </dev/null >/dev/null 2>&1 &`, {
+      timeoutMs: 20_000,
+    });
+    const echo = await vm.exec(`echo ${i}`, { timeoutMs: 20_000 }).catch(() => undefined);
+    if (echo?.output !== `${i}\n`) lost++;
+    if (echo === undefined) break;
+  }
+  t.equal(lost, 0, 'no command lost to an orphan exiting while the line was read');
+
   await t.rejects(vm.exec('sleep 600', { timeoutMs: 3_000 }), /timed out/, 'timeout rejects');
   await vm.stop();
   t.notOk(vm.running, 'a timed-out command kills the VM');
