@@ -8,8 +8,9 @@ import { describe } from './model';
 import { figure, soakOnce } from './run';
 import { focus } from './shrink';
 
-const SEED = Number(process.env.RDS_SOAK_SEED ?? '11');
-const MINUTES = Number(process.env.RDS_SOAK_MINUTES ?? '2.5');
+// Seed 9 draws ten of the eleven fault kinds within its first 70 operations.
+const SEED = Number(process.env.RDS_SOAK_SEED ?? '9');
+const MINUTES = Number(process.env.RDS_SOAK_MINUTES ?? '2');
 
 t.setTimeout(15 * 60_000);
 const skip = bedSkipReason();
@@ -20,7 +21,13 @@ t.test(
   { skip: skip ?? false },
   async (t) => {
     const lines: string[] = [];
-    const result = await soakOnce({ seed: SEED, minutes: MINUTES, log: (l) => lines.push(l) });
+    const result = await soakOnce({
+      seed: SEED,
+      minutes: MINUTES,
+      // Faults twice as often as the long runs: a short run must still meet many of them.
+      gen: { faultWeight: 2 },
+      log: (l) => lines.push(l),
+    });
     for (const line of figure(result)) t.comment(line);
     if (!t.same(result.violations, [], 'no invariant violated')) {
       t.comment(`replay: npm run soak -- --seed ${SEED} --minutes ${MINUTES}`);
@@ -30,7 +37,7 @@ t.test(
     }
     const s = result.stats;
     t.ok(s.ops >= 20, `operations executed: ${s.ops}`);
-    t.ok(s.faults >= 2, `faults injected: ${s.faults}`);
+    t.ok(s.faults >= 4, `faults injected: ${s.faults}`);
     t.ok(s.writes > 0 && s.verifiedMiB > 0, `writes ${s.writes}, verified ${s.verifiedMiB} MiB`);
     t.same(leftoverVmPids(), [], 'no QEMU process left behind');
   },
