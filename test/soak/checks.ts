@@ -57,6 +57,8 @@ export interface SettleState {
   ended: Record<MigrationResult, number>;
   /** Successful answers to each RPC so far. */
   ok: Record<string, number>;
+  /** A migration deadline lay too close to the scrape to tell which side it fell on. */
+  ambiguous?: boolean;
 }
 
 function okCounts(ex: Executor): Record<string, number> {
@@ -141,10 +143,8 @@ export async function checkSettled(bed: Bed, ex: Executor, model: Model): Promis
   for (const p of problems) ex.violate('settles to what was asked', p);
 }
 
-/** Migrations that ended, by result, in the history so far. */
-export function migrationEnds(ex: Executor): Record<MigrationResult, number> {
-  return { ...ex.stats.migrations };
-}
+/** Deadlines closer than this to a scrape make that interval's migration counts unreliable. */
+const DEADLINE_SLACK_MS = 10_000;
 
 /**
  * Metrics against the history, between two settle points served by the same controller
@@ -161,14 +161,18 @@ export async function checkMetrics(
   } catch (err) {
     ex.violate('metrics', `cannot scrape the controller: ${(err as Error).message}`);
   }
+  const { ended, ambiguous } = ex.migrationsEndedBy(Date.now(), DEADLINE_SLACK_MS);
   const now: SettleState = {
     epoch: ex.controllerEpoch,
     ...(text === undefined ? {} : { metrics: text }),
-    ended: migrationEnds(ex),
+    ended,
     ok: okCounts(ex),
+    ambiguous,
   };
   if (prev?.metrics === undefined || text === undefined || prev.epoch !== now.epoch) return now;
-  for (const result of ['success', 'failed', 'timeout'] as const) {
+  for (const result of ambiguous || prev.ambiguous
+    ? []
+    : (['success', 'failed', 'timeout'] as const)) {
     const series = `rds_csi_migration_migrations_total{result="${result}"}`;
     const got = (sample(text, series) ?? 0) - (sample(prev.metrics, series) ?? 0);
     const want = now.ended[result] - prev.ended[result];

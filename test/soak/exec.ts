@@ -12,7 +12,14 @@ import { DRIVER, node as nodeObj, pv, pvc, va } from '../integration/kube/helper
 import { shellQuote } from '../vm/protocol';
 import type { Bed, NodeName } from './bed-types';
 import { failText } from './gen';
-import { describe, faultClass, type FaultSpec, type Op } from './model';
+import {
+  describe,
+  faultClass,
+  LONG_MIGRATION_S,
+  type FaultSpec,
+  type MigrationResult,
+  type Op,
+} from './model';
 
 const MiB = 1024 * 1024;
 /** The deadline the chart's sidecars give every CSI call (controller.timeout) and kubelet's. */
@@ -63,6 +70,10 @@ interface VolumeRuntime {
   readonly fenced: boolean;
   /** Size asked for (MiB): at creation, then by each expansion. */
   mib: number;
+  /** The live-migration window the volume was created with. */
+  readonly migrationMs: number;
+  /** The migration in progress: when the target's publish was answered. */
+  migration?: { source: NodeName; target: NodeName; startedAt: number };
   /** slot → sha256 of what an acknowledged write put there. */
   data: Map<number, string>;
   /** The filesystem UUID it was made with (clones inherit it); never changes. */
@@ -114,6 +125,13 @@ export class Executor {
     migrations: { success: 0, failed: 0, timeout: 0 },
   };
   readonly volumes = new Map<string, VolumeRuntime>();
+  /**
+   * How each migration ended and when, by what the driver was asked and when: a source
+   * unpublished within the window is a success, a target unpublished within it a failure,
+   * and a window that elapsed is a time-out at its deadline (the driver's timer), whatever
+   * comes after.
+   */
+  readonly migrationEnds: { vol: string; result: MigrationResult; at: number }[] = [];
   private readonly snapshots = new Map<
     string,
     { id: string; data: Map<number, string>; fsUuid?: string }
@@ -362,6 +380,7 @@ export class Executor {
       rwx: op.rwx,
       fenced: op.fenced,
       mib: op.mib,
+      migrationMs: (op.migrationS ?? LONG_MIGRATION_S) * 1000,
       data,
       ...(fsUuid === undefined ? {} : { fsUuid }),
       publishContext: new Map(),
@@ -516,6 +535,10 @@ export class Executor {
         ),
       this.nodeAbsenceExplains(n),
     );
+    if (!v.publishContext.has(n) && v.publishContext.size === 1 && v.migration === undefined) {
+      const source = [...v.publishContext.keys()][0] as NodeName;
+      v.migration = { source, target: n, startedAt: Date.now() };
+    }
     v.publishContext.set(n, res.publish_context);
     this.bed.api.put('volumeattachments', va(this.vaName(v, n), v.pvName, n, created, true));
   }
@@ -580,6 +603,13 @@ export class Executor {
     );
     this.bed.api.remove('volumeattachments', this.vaName(v, n));
     v.publishContext.delete(n);
+    const m = v.migration;
+    if (m !== undefined && (n === m.source || n === m.target)) {
+      delete v.migration;
+      const deadline = m.startedAt + v.migrationMs;
+      const result = Date.now() >= deadline ? 'timeout' : n === m.source ? 'success' : 'failed';
+      this.endMigration(vol, result, result === 'timeout' ? deadline : Date.now());
+    }
   }
 
   // ---- kubelet ----
@@ -840,6 +870,33 @@ export class Executor {
       await b.restoreNode(spec.node);
       return;
     }
+  }
+
+  private endMigration(vol: string, result: MigrationResult, at: number): void {
+    this.migrationEnds.push({ vol, result, at });
+    this.stats.migrations[result]++;
+  }
+
+  /**
+   * Migrations ended by `now`, by result, counting a window that has elapsed as a time-out;
+   * `ambiguous` when a deadline or an end lies within `slackMs` of `now` (the driver's timer
+   * and this clock are not one).
+   */
+  migrationsEndedBy(
+    now: number,
+    slackMs: number,
+  ): { ended: Record<MigrationResult, number>; ambiguous: boolean } {
+    const ended: Record<MigrationResult, number> = { success: 0, failed: 0, timeout: 0 };
+    let ambiguous = false;
+    const count = (result: MigrationResult, at: number) => {
+      if (Math.abs(at - now) < slackMs) ambiguous = true;
+      if (at <= now) ended[result]++;
+    };
+    for (const e of this.migrationEnds) count(e.result, e.at);
+    for (const v of this.volumes.values()) {
+      if (v.migration !== undefined) count('timeout', v.migration.startedAt + v.migrationMs);
+    }
+    return { ended, ambiguous };
   }
 
   // ---- what the checks need ----

@@ -87,7 +87,6 @@ export async function runSoak(bed: Bed, opts: SoakOptions): Promise<SoakResult> 
   const issue = (op: Op): number => {
     const effect = apply(model, op);
     if (effect.migrationEnded !== undefined && op.k !== 'fault' && 'vol' in op) {
-      ex.stats.migrations[effect.migrationEnded]++;
       const per = endedByVolume.get(op.vol) ?? { success: 0, failed: 0, timeout: 0 };
       per[effect.migrationEnded]++;
       endedByVolume.set(op.vol, per);

@@ -33,6 +33,7 @@ function executorWith(bed: Bed, volumes: Record<string, { rwx: boolean; fenced: 
       rwx: v.rwx,
       fenced: v.fenced,
       mib: 64,
+      migrationMs: 30_000,
       data: new Map(),
       publishContext: new Map(),
       podUid: new Map(),
@@ -100,7 +101,7 @@ t.test('metrics: counters grow exactly as the history says, within one process',
   const bed = fakeBed(state);
   const ex = executorWith(bed, {});
   const first = await checkMetrics(bed, ex, undefined);
-  ex.stats.migrations.success = 1;
+  ex.migrationEnds.push({ vol: 'x', result: 'success', at: Date.now() - 60_000 });
   ex.rpcs.push({ rpc: 'ControllerPublishVolume', code: 'OK', ms: 1 });
   ex.rpcs.push({ rpc: 'ControllerPublishVolume', code: 'FAILED_PRECONDITION', ms: 1 });
   state.metrics = text(1, 1);
@@ -114,4 +115,32 @@ t.test('metrics: counters grow exactly as the history says, within one process',
   state.metrics = text(0, 0);
   await checkMetrics(bed, ex, second);
   t.same(ex.violations, [], 'a restarted controller starts its counters over: not compared');
+});
+
+t.test('migration ends are timed: an elapsed window is a time-out at its deadline', async (t) => {
+  const bed = fakeBed({ controllers: { a: [], b: [] }, allow: {} });
+  const ex = executorWith(bed, { vm: { rwx: true, fenced: true } });
+  const vm = ex.volumes.get('vm')!;
+  const now = Date.now();
+  vm.migration = { source: 'a', target: 'b', startedAt: now - 45_000 };
+  t.same(
+    ex.migrationsEndedBy(now, 10_000),
+    {
+      ended: { success: 0, failed: 0, timeout: 1 },
+      ambiguous: false,
+    },
+    'still published to both, but the 30 s window elapsed 15 s ago',
+  );
+  vm.migration = { source: 'a', target: 'b', startedAt: now - 25_000 };
+  t.same(
+    ex.migrationsEndedBy(now, 10_000),
+    {
+      ended: { success: 0, failed: 0, timeout: 0 },
+      ambiguous: true,
+    },
+    'a deadline 5 s away: too close to tell which side a scrape falls on',
+  );
+  delete vm.migration;
+  ex.migrationEnds.push({ vol: 'vm', result: 'failed', at: now - 20_000 });
+  t.same(ex.migrationsEndedBy(now, 10_000).ended, { success: 0, failed: 1, timeout: 0 });
 });
