@@ -1,7 +1,8 @@
 /**
  * A fake NVMe sysfs: an in-memory model of controllers, subsystems and namespaces that can
  * be rendered two ways, kept equal by a test: `toRaw()` (what the addon's scan() returns,
- * for fakes of the addon) and `writeTo(root)` (a real directory tree the addon scans).
+ * for fakes of the addon; `toRawController()` for scanController()) and `writeTo(root)` (a
+ * real directory tree the addon scans).
  * Layouts follow NVME-KERNEL.md: native multipath puts the visible head under
  * class/nvme-subsystem/nvme-subsysN/ and hidden per-path nodes nvmeXcYnZ under each
  * controller; with multipath=N the namespace sits under the controller itself.
@@ -187,6 +188,31 @@ export class FakeSysfs {
       ),
     ];
     return { controllers, subsystems, namespaces, truncated: false };
+  }
+
+  /**
+   * What the addon's scanController(instance) returns: the controller, its namespaces, and
+   * the subsystem it is a member of with that subsystem's heads (empty when it is gone),
+   * with only the attributes a device wait needs (the others null).
+   */
+  toRawController(instance: number): RawScan {
+    const raw = this.toRaw();
+    const name = `nvme${instance}`;
+    const subsystem = raw.subsystems.find((s) => s.members.includes(name));
+    const none = { transport: null, address: null, hostnqn: null, hostid: null, cntlid: null };
+    const tmos = { ctrlLossTmo: null, reconnectDelay: null, fastIoFailTmo: null, kato: null };
+    return {
+      controllers: raw.controllers
+        .filter((c) => c.name === name)
+        .map((c) => ({ ...c, ...none, ...tmos })),
+      subsystems: subsystem === undefined ? [] : [{ ...subsystem, iopolicy: null }],
+      namespaces: raw.namespaces
+        .filter(
+          (n) => n.parent === name || (subsystem !== undefined && n.parent === subsystem.name),
+        )
+        .map((n) => ({ ...n, size: null, uuid: null, nguid: null, wwid: null, dev: null })),
+      truncated: false,
+    };
   }
 
   /** Renders the model as files under `root` (class/nvme, class/nvme-subsystem, block). */
