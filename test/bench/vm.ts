@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchRow } from './types';
+import { NODE_PLUGIN_NODE_FLAGS } from '../../src/runtime-flags';
 import { projectRoot } from '../vm/host-tools';
 import { buildRawConnect } from './native/build-raw-connect';
 import { ensureImage } from '../vm/image';
@@ -22,10 +23,18 @@ export function run(): Promise<BenchRow[]> {
   return runGuestBench(process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH);
 }
 
-/** NodeStage/NodeUnstage broken down, against the same steps done by an nvme-cli script. */
-export const node = { run: (): Promise<BenchRow[]> => runGuestBench(NODE_GUEST_BENCH) };
+/**
+ * NodeStage/NodeUnstage broken down, against the same steps done by an nvme-cli script. The
+ * guest runs the use-cases with the node plugin's Node.js flags, as the DaemonSet does.
+ */
+export const node = {
+  run: (): Promise<BenchRow[]> => runGuestBench(NODE_GUEST_BENCH, NODE_PLUGIN_NODE_FLAGS),
+};
 
-export async function runGuestBench(relativeFile: string): Promise<BenchRow[]> {
+export async function runGuestBench(
+  relativeFile: string,
+  nodeFlags: readonly string[] = [],
+): Promise<BenchRow[]> {
   const file = path.resolve(projectRoot(), relativeFile);
   const reason =
     vmSuiteSkipReason() ?? (fs.existsSync(file) ? null : `no guest bench file ${file}`);
@@ -45,12 +54,17 @@ export async function runGuestBench(relativeFile: string): Promise<BenchRow[]> {
   const topo = await startTopology(SINGLE, { image });
   try {
     const { vm } = topo.rds;
-    const res = await vm.runNode(file, [], { timeoutMs: 20 * 60_000 });
+    const res = await vm.runNode(file, [], { timeoutMs: 20 * 60_000 }, nodeFlags);
     if (res.exitCode !== 0) {
       throw new Error(`${path.basename(file)} exited ${res.exitCode}: ${res.output.slice(-2000)}`);
     }
     return [
-      { name: 'vm boot (to init ready)', value: vm.bootMs, unit: 'ms', note: vm.accel },
+      {
+        name: 'vm boot (to init ready)',
+        value: vm.bootMs,
+        unit: 'ms',
+        note: [vm.accel, ...nodeFlags].join(' '),
+      },
       ...parseBenchRows(res.output),
     ];
   } finally {
