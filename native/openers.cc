@@ -1,5 +1,8 @@
 #include "openers.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <set>
@@ -10,6 +13,7 @@
 #include "args.h"
 #include "promise_worker.h"
 #include "sysfs_io.h"
+#include "unique_fd.h"
 
 namespace rds_nvme {
 
@@ -52,20 +56,33 @@ bool WalkOpeners(const std::string& proc, const std::set<std::string>& paths, Op
   std::vector<std::string> pids;
   bool truncated = false;
   if (!ListDirectory(proc, kMaxProcesses, &pids, &truncated, err)) return false;
+  if (pids.empty()) return true;
+  // Paths relative to <proc> and to each fd directory: the kernel resolves one component
+  // per call instead of walking /proc/<pid>/fd/<n> from the root every time.
+  UniqueFd proc_fd(OpenRetry(proc, O_RDONLY | O_DIRECTORY));
+  if (!proc_fd.Valid()) return true;  // gone since the listing: nothing holds anything
   for (const std::string& pid : pids) {
     if (!IsPid(pid)) continue;
-    const std::string dir = proc + "/" + pid + "/fd";
-    std::vector<std::string> fds;
-    ErrnoError ignored;  // processes exit and deny access mid-walk; skip them
-    ListDirectory(dir, kMaxFdsPerProcess, &fds, &truncated, &ignored);
-    for (const std::string& fd : fds) {
+    int fd_dir;
+    do {
+      fd_dir = ::openat(proc_fd.Get(), (pid + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd_dir < 0 && errno == EINTR);
+    if (fd_dir < 0) continue;  // processes exit and deny access mid-walk; skip them
+    DIR* dir = ::fdopendir(fd_dir);
+    if (dir == nullptr) {
+      ::close(fd_dir);
+      continue;
+    }
+    size_t seen = 0;
+    while (struct dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.' || ++seen > kMaxFdsPerProcess) continue;
       char target[kMaxPathBytes + 1];
-      const std::string link = dir + "/" + fd;
-      ssize_t n = ::readlink(link.c_str(), target, kMaxPathBytes);
+      ssize_t n = ::readlinkat(::dirfd(dir), entry->d_name, target, kMaxPathBytes);
       if (n <= 0) continue;
       std::string path(target, static_cast<size_t>(n));
       if (paths.count(path) != 0) found->emplace_back(std::stoul(pid), std::move(path));
     }
+    ::closedir(dir);
   }
   return true;
 }

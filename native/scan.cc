@@ -25,14 +25,14 @@ constexpr size_t kMaxEntriesPerDir = 4096;
 using Attr = std::optional<std::string>;
 using AttrList = std::vector<std::pair<const char*, Attr>>;
 
-// (JS property name, sysfs file name, read by the targeted lookup). The targeted lookup
-// reads only what waiting for a new controller's device needs (its state and subsystem,
-// the namespaces' nsid and hidden flag); the other attributes come back null. A full scan
-// reads every one.
+// (JS property name, sysfs file name, read by a brief scan). A brief scan reads only what
+// finds and judges a subsystem's controllers and devices (controller state and subsysnqn,
+// namespace nsid and hidden flag, subsystem subsysnqn): enough for a device wait, a detach
+// and the connections gauge; the other attributes come back null.
 struct AttrSpec {
   const char* key;
   const char* file;
-  bool targeted;
+  bool brief;
 };
 
 constexpr AttrSpec kControllerAttrs[] = {
@@ -125,8 +125,9 @@ bool Exists(const std::string& path) {
 // the node holds.
 class ScanWorker : public PromiseWorker {
  public:
-  ScanWorker(Napi::Env env, const char* name, std::string root, std::optional<uint32_t> only)
-      : PromiseWorker(env, name), root_(std::move(root)) {
+  ScanWorker(Napi::Env env, const char* name, std::string root, std::optional<uint32_t> only,
+             bool brief)
+      : PromiseWorker(env, name), root_(std::move(root)), brief_(brief) {
     if (only) only_ = "nvme" + std::to_string(*only);
   }
 
@@ -174,7 +175,7 @@ class ScanWorker : public PromiseWorker {
 
  private:
   Attr Read(const std::string& path, const AttrSpec& spec) const {
-    if (!only_.empty() && !spec.targeted) return std::nullopt;
+    if (brief_ && !spec.brief) return std::nullopt;
     return ReadAttribute(path);
   }
 
@@ -232,7 +233,7 @@ class ScanWorker : public PromiseWorker {
       if (!only_.empty() && !Exists(dir + "/" + only_)) continue;
       Subsystem subsys{name,
                        ReadAttribute(dir + "/subsysnqn"),
-                       only_.empty() ? ReadAttribute(dir + "/iopolicy") : std::nullopt,
+                       brief_ ? std::nullopt : ReadAttribute(dir + "/iopolicy"),
                        {}};
       std::vector<std::string> entries;
       ErrnoError ignored;
@@ -249,6 +250,7 @@ class ScanWorker : public PromiseWorker {
 
   std::string root_;
   std::string only_;
+  bool brief_;
   std::vector<Controller> controllers_;
   std::vector<Subsystem> subsystems_;
   std::vector<Namespace> namespaces_;
@@ -258,10 +260,16 @@ class ScanWorker : public PromiseWorker {
 }  // namespace
 
 Napi::Value Scan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   std::string root;
-  if (!PathOption(info, 0, "sysfsRoot", &root)) return info.Env().Undefined();
-  return PromiseWorker::Start(
-      new ScanWorker(info.Env(), "rds_nvme.scan", std::move(root), std::nullopt));
+  if (!PathOption(info, 0, "sysfsRoot", &root)) return env.Undefined();
+  Napi::Value brief = info[0].As<Napi::Object>().Get("brief");
+  if (!brief.IsUndefined() && !brief.IsBoolean()) {
+    Napi::TypeError::New(env, "option brief must be a boolean").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return PromiseWorker::Start(new ScanWorker(env, "rds_nvme.scan", std::move(root), std::nullopt,
+                                             brief.IsBoolean() && brief.As<Napi::Boolean>()));
 }
 
 Napi::Value ScanController(const Napi::CallbackInfo& info) {
@@ -270,7 +278,7 @@ Napi::Value ScanController(const Napi::CallbackInfo& info) {
   if (!InstanceArg(info, 0, &instance)) return info.Env().Undefined();
   if (!PathOption(info, 1, "sysfsRoot", &root)) return info.Env().Undefined();
   return PromiseWorker::Start(
-      new ScanWorker(info.Env(), "rds_nvme.scanController", std::move(root), instance));
+      new ScanWorker(info.Env(), "rds_nvme.scanController", std::move(root), instance, true));
 }
 
 }  // namespace rds_nvme

@@ -69,8 +69,11 @@ export interface FabricsContext {
   readonly stuckConnectingMs: number;
   readonly pollMinMs: number;
   readonly pollMaxMs: number;
-  /** Every controller, subsystem and namespace: for reuse, detach, queries, recovery. */
-  scan(): Promise<Topology>;
+  /**
+   * Every controller, subsystem and namespace: for reuse, detach, queries, recovery.
+   * `brief` leaves out the attributes that only describe (addresses, tuning, sizes, ids).
+   */
+  scan(opts?: { readonly brief?: boolean }): Promise<Topology>;
   /**
    * Controller nvme<instance> with its subsystem and namespaces only: the lookup after a
    * connect, whose cost does not grow with the number of volumes on the node.
@@ -112,7 +115,7 @@ export function createContext(opts: NativeFabricsOptions): FabricsContext {
     stuckConnectingMs: opts.stuckConnectingMs ?? 3_000,
     pollMinMs: opts.pollMinMs ?? 2,
     pollMaxMs: opts.pollMaxMs ?? 50,
-    scan: async () => parseScan(await addon.scan({ sysfsRoot })),
+    scan: async (o) => parseScan(await addon.scan({ sysfsRoot, brief: o?.brief ?? false })),
     scanController: async (instance) =>
       parseScan(await addon.scanController(instance, { sysfsRoot })),
     refreshActive() {
@@ -123,7 +126,7 @@ export function createContext(opts: NativeFabricsOptions): FabricsContext {
       refreshing = (async () => {
         do {
           again = false;
-          recordActive(ctx, await ctx.scan());
+          recordActive(ctx, await ctx.scan({ brief: true }));
         } while (again);
       })()
         .catch((err: unknown) => {

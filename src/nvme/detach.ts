@@ -30,7 +30,8 @@ export async function detach(
   assertManaged(ctx, nqn);
   throwIfAborted(opts.signal);
   const started = ctx.clock.now();
-  const topo = await ctx.scan();
+  // Only which controllers and devices belong to `nqn`, and their states, are needed.
+  const topo = await ctx.scan({ brief: true });
   const scanned = ctx.clock.now();
   const ctrls = controllersOf(topo, nqn).filter((c) => !isRemoving(c.state));
   if (ctrls.length === 0) return { disconnected: 0 };

@@ -122,12 +122,16 @@ export interface NvmeAddon {
   connect(options: string, opts: { readonly fabricsPath: string }): Promise<ConnectReply>;
   /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/delete_controller. */
   disconnect(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
-  scan(opts: { readonly sysfsRoot: string }): Promise<RawScan>;
+  /**
+   * Every controller, subsystem and namespace. `brief` reads only controller state and
+   * subsysnqn, namespace nsid and hidden, and subsystem subsysnqn (the rest null): what
+   * finding and judging a subsystem's controllers and devices needs.
+   */
+  scan(opts: { readonly sysfsRoot: string; readonly brief?: boolean }): Promise<RawScan>;
   /**
    * The scan limited to controller nvme<instance>, its namespaces and the subsystem it is a
-   * member of (with that subsystem's heads); empty lists when the controller is gone. Only
-   * the attributes a device wait needs are read (controller state and subsysnqn, namespace
-   * nsid and hidden, subsystem subsysnqn); every other attribute is null.
+   * member of (with that subsystem's heads); empty lists when the controller is gone.
+   * Always brief (see scan).
    */
   scanController(instance: number, opts: { readonly sysfsRoot: string }): Promise<RawScan>;
   /** Writes `value` to <sysfsRoot>/class/nvme/nvme<instance>/<name>. */

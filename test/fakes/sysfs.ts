@@ -147,7 +147,8 @@ export class FakeSysfs {
     return [...heads, ...own].filter((n) => !n.hidden).map((n) => n.name);
   }
 
-  toRaw(): RawScan {
+  /** `brief`: only the attributes the addon's brief scan reads, the rest null. */
+  toRaw(opts: { brief?: boolean } = {}): RawScan {
     const controllers: RawController[] = [...this.controllers.values()].map((c) => ({
       name: `nvme${c.instance}`,
       state: c.state,
@@ -187,7 +188,16 @@ export class FakeSysfs {
         s.heads.map((n) => raw(n, `nvme-subsys${s.index}`)),
       ),
     ];
-    return { controllers, subsystems, namespaces, truncated: false };
+    if (opts.brief !== true) return { controllers, subsystems, namespaces, truncated: false };
+    const none = { transport: null, address: null, hostnqn: null, hostid: null, cntlid: null };
+    const tmos = { ctrlLossTmo: null, reconnectDelay: null, fastIoFailTmo: null, kato: null };
+    const blank = { size: null, uuid: null, nguid: null, wwid: null, dev: null };
+    return {
+      controllers: controllers.map((c) => ({ ...c, ...none, ...tmos })),
+      subsystems: subsystems.map((s) => ({ ...s, iopolicy: null })),
+      namespaces: namespaces.map((n) => ({ ...n, ...blank })),
+      truncated: false,
+    };
   }
 
   /**
@@ -196,21 +206,15 @@ export class FakeSysfs {
    * with only the attributes a device wait needs (the others null).
    */
   toRawController(instance: number): RawScan {
-    const raw = this.toRaw();
+    const raw = this.toRaw({ brief: true });
     const name = `nvme${instance}`;
     const subsystem = raw.subsystems.find((s) => s.members.includes(name));
-    const none = { transport: null, address: null, hostnqn: null, hostid: null, cntlid: null };
-    const tmos = { ctrlLossTmo: null, reconnectDelay: null, fastIoFailTmo: null, kato: null };
     return {
-      controllers: raw.controllers
-        .filter((c) => c.name === name)
-        .map((c) => ({ ...c, ...none, ...tmos })),
-      subsystems: subsystem === undefined ? [] : [{ ...subsystem, iopolicy: null }],
-      namespaces: raw.namespaces
-        .filter(
-          (n) => n.parent === name || (subsystem !== undefined && n.parent === subsystem.name),
-        )
-        .map((n) => ({ ...n, size: null, uuid: null, nguid: null, wwid: null, dev: null })),
+      controllers: raw.controllers.filter((c) => c.name === name),
+      subsystems: subsystem === undefined ? [] : [subsystem],
+      namespaces: raw.namespaces.filter(
+        (n) => n.parent === name || (subsystem !== undefined && n.parent === subsystem.name),
+      ),
       truncated: false,
     };
   }

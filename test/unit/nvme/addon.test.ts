@@ -58,6 +58,11 @@ t.test('scan of a written fake tree equals the fake model (keeps the fake honest
   const before = fdCount();
   const raw = await addon.scan({ sysfsRoot: root });
   t.same(sorted(raw), sorted(sys.toRaw()));
+  t.same(
+    sorted(await addon.scan({ sysfsRoot: root, brief: true })),
+    sorted(sys.toRaw({ brief: true })),
+    'a brief scan: the same entries, only the attributes that find and judge them',
+  );
   t.equal(fdCount(), before, 'no descriptor leaked');
 });
 
@@ -267,6 +272,10 @@ t.test('arguments are validated synchronously on the JS thread', async (t) => {
   );
   t.throws(
     call(() => a.scan!({})),
+    TypeError,
+  );
+  t.throws(
+    call(() => a.scan!({ sysfsRoot: '/sys', brief: 'yes' })),
     TypeError,
   );
   t.throws(

@@ -134,9 +134,9 @@ export class FakeKernel implements NvmeAddon {
     for (const p of due) await fs.writeFile(path.join(this.devRoot, p.name), '');
   }
 
-  async scan(): Promise<RawScan> {
+  async scan(opts: { sysfsRoot: string; brief?: boolean }): Promise<RawScan> {
     await this.tick();
-    return this.sysfs.toRaw();
+    return this.sysfs.toRaw({ brief: opts.brief ?? false });
   }
 
   async scanController(instance: number): Promise<RawScan> {
