@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -120,24 +121,25 @@ bool Exists(const std::string& path) {
   return rc == 0;
 }
 
+}  // namespace
+
 // Either every controller and subsystem (`only` empty), or one controller `nvme<N>` with
 // the subsystem that lists it as a member: a fixed amount of work however many volumes
 // the node holds.
-class ScanWorker : public PromiseWorker {
+class ScanState {
  public:
-  ScanWorker(Napi::Env env, const char* name, std::string root, std::optional<uint32_t> only,
-             bool brief)
-      : PromiseWorker(env, name), root_(std::move(root)), brief_(brief) {
+  ScanState(std::string root, std::optional<uint32_t> only, bool brief)
+      : root_(std::move(root)), brief_(brief) {
     if (only) only_ = "nvme" + std::to_string(*only);
   }
 
- protected:
-  void Execute() override {
-    if (!ScanControllers()) return;
-    ScanSubsystems();
+  bool Take(ErrnoError* err) {
+    if (ScanControllers()) ScanSubsystems();
+    *err = error_;
+    return !error_.Failed();
   }
 
-  Napi::Value Result(Napi::Env env) override {
+  Napi::Value ToJs(Napi::Env env) const {
     Napi::Object out = Napi::Object::New(env);
     Napi::Array controllers = Napi::Array::New(env, controllers_.size());
     for (size_t i = 0; i < controllers_.size(); ++i) {
@@ -255,6 +257,32 @@ class ScanWorker : public PromiseWorker {
   std::vector<Subsystem> subsystems_;
   std::vector<Namespace> namespaces_;
   bool truncated_ = false;
+  ErrnoError error_;
+};
+
+SysfsSnapshot::SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief)
+    : state_(std::make_unique<ScanState>(std::move(root), only, brief)) {}
+
+SysfsSnapshot::~SysfsSnapshot() = default;
+
+bool SysfsSnapshot::Take(ErrnoError* err) { return state_->Take(err); }
+
+Napi::Value SysfsSnapshot::ToJs(Napi::Env env) const { return state_->ToJs(env); }
+
+namespace {
+
+class ScanWorker : public PromiseWorker {
+ public:
+  ScanWorker(Napi::Env env, const char* name, std::string root, std::optional<uint32_t> only,
+             bool brief)
+      : PromiseWorker(env, name), snapshot_(std::move(root), only, brief) {}
+
+ protected:
+  void Execute() override { snapshot_.Take(&error_); }
+  Napi::Value Result(Napi::Env env) override { return snapshot_.ToJs(env); }
+
+ private:
+  SysfsSnapshot snapshot_;
 };
 
 }  // namespace

@@ -12,7 +12,32 @@
 
 #include <napi.h>
 
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "errno_error.h"
+
 namespace rds_nvme {
+
+class ScanState;
+
+// One snapshot as scan() and scanController() take it, for workers: Take() on the pool
+// (false with `err` filled when a class directory cannot be listed), ToJs() on the JS
+// thread.
+class SysfsSnapshot {
+ public:
+  SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief);
+  ~SysfsSnapshot();
+  SysfsSnapshot(const SysfsSnapshot&) = delete;
+  SysfsSnapshot& operator=(const SysfsSnapshot&) = delete;
+  bool Take(ErrnoError* err);
+  Napi::Value ToJs(Napi::Env env) const;
+
+ private:
+  std::unique_ptr<ScanState> state_;
+};
 
 Napi::Value Scan(const Napi::CallbackInfo& info);
 Napi::Value ScanController(const Napi::CallbackInfo& info);

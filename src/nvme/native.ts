@@ -110,6 +110,11 @@ export interface SpawnSyscalls {
 export interface ConnectReply {
   readonly instance: number;
   readonly cntlid: number;
+  /**
+   * With `sysfsRoot`: scanController(instance) taken in the same pool job right after the
+   * reply; absent when that lookup failed (the connect still succeeded).
+   */
+  readonly lookup?: RawScan;
 }
 
 /**
@@ -118,8 +123,14 @@ export interface ConnectReply {
  */
 export interface NvmeAddon {
   readonly abiVersion: number;
-  /** One write of `options` to fabricsPath, one read of `instance=N,cntlid=M`. */
-  connect(options: string, opts: { readonly fabricsPath: string }): Promise<ConnectReply>;
+  /**
+   * One write of `options` to fabricsPath, one read of `instance=N,cntlid=M`; with
+   * `sysfsRoot`, then the lookup of the new controller (see ConnectReply.lookup).
+   */
+  connect(
+    options: string,
+    opts: { readonly fabricsPath: string; readonly sysfsRoot?: string },
+  ): Promise<ConnectReply>;
   /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/delete_controller. */
   disconnect(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
   /**

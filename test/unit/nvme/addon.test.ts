@@ -162,6 +162,27 @@ t.test('connect: a FIFO carries the reply written ahead of it', async (t) => {
   t.teardown(() => handle.close());
   await handle.write('instance=0,cntlid=1\n');
   t.same(await addon.connect('transport=tcp', { fabricsPath: fifo }), { instance: 0, cntlid: 1 });
+  // with sysfsRoot, the same job looks the new controller up
+  const sys = new FakeSysfs();
+  sys.connectMultipath({ instance: 2, subsysnqn: NQN });
+  sys.connectMultipath({ instance: 3, subsysnqn: `${NQN}-other` });
+  await sys.writeTo(path.join(root, 'sys'));
+  await handle.write('instance=2,cntlid=7\n');
+  const reply = await addon.connect('transport=tcp', {
+    fabricsPath: fifo,
+    sysfsRoot: path.join(root, 'sys'),
+  });
+  t.match(reply, { instance: 2, cntlid: 7 });
+  t.same(sorted(reply.lookup!), sorted(sys.toRawController(2)), 'the lookup of nvme2 only');
+  // a lookup that cannot be taken leaves it out; the connect still succeeded
+  await fs.writeFile(path.join(root, 'file'), '');
+  await handle.write('instance=2,cntlid=7\n');
+  t.same(
+    await addon.connect('transport=tcp', { fabricsPath: fifo, sysfsRoot: path.join(root, 'file') }),
+    { instance: 2, cntlid: 7 },
+  );
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  t.throws(() => a.connect!('transport=tcp', { fabricsPath: fifo, sysfsRoot: 'rel' }), TypeError);
 });
 
 t.test('connect: unparseable reply is EPROTO', async (t) => {

@@ -67,6 +67,14 @@ t.test('connects, finds the head by NQN and nsid, waits for the node', async (t)
   t.ok(res.timings.totalMs >= res.timings.deviceReadyMs);
 });
 
+t.test("the connect's own lookup is the first poll: a ready device needs no other", async (t) => {
+  const { kernel, clock, fabrics } = await setup(t);
+  const res = await fabrics.attach(target);
+  t.match(res, { device: '/dev/nvme0n1', reused: false });
+  t.same(kernel.controllerScans, [0], 'one lookup, taken by the connect');
+  t.same(clock.sleeps, [], 'no poll delay');
+});
+
 t.test('poll delays cap at 50 ms', async (t) => {
   const { kernel, clock, fabrics } = await setup(t);
   kernel.devDelayScans = 12;

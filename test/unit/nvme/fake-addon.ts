@@ -76,13 +76,15 @@ export class FakeKernel implements NvmeAddon {
     }
   }
 
-  connect(options: string, opts: { fabricsPath: string }): Promise<ConnectReply> {
+  async connect(
+    options: string,
+    opts: { fabricsPath: string; sysfsRoot?: string },
+  ): Promise<ConnectReply> {
     this.connects.push(options);
     const o = parseOptions(options);
     const nqn = o.nqn ?? '';
     const scripted = this.connectErrors.get(nqn);
-    if (scripted !== undefined)
-      return Promise.reject(nativeError(scripted, 'write', opts.fabricsPath));
+    if (scripted !== undefined) throw nativeError(scripted, 'write', opts.fabricsPath);
     for (const c of this.sysfs.controllers.values()) {
       if (
         c.subsysnqn === nqn &&
@@ -91,7 +93,7 @@ export class FakeKernel implements NvmeAddon {
         c.hostnqn === o.hostnqn &&
         c.state !== 'deleting'
       ) {
-        return Promise.reject(nativeError('EALREADY', 'write', opts.fabricsPath));
+        throw nativeError('EALREADY', 'write', opts.fabricsPath);
       }
     }
     let instance = 0;
@@ -111,7 +113,10 @@ export class FakeKernel implements NvmeAddon {
     for (const name of this.sysfs.visibleDevices()) {
       this.pending.push({ at: this.scans + this.devDelayScans, name });
     }
-    return Promise.resolve({ instance: c.instance, cntlid: c.cntlid });
+    const reply = { instance: c.instance, cntlid: c.cntlid };
+    // like the addon: the connect's own lookup of the new controller
+    if (opts.sysfsRoot === undefined) return reply;
+    return { ...reply, lookup: await this.scanController(c.instance) };
   }
 
   disconnect(instance: number): Promise<void> {

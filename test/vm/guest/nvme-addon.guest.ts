@@ -149,7 +149,14 @@ t.test('rds_nvme addon on a real kernel', { skip: skip ?? false }, async (t) => 
   await t.test(
     'scanController: the new controller by instance, as the full scan sees it',
     async (t) => {
-      const reply = await addon.connect(opts(), FABRICS);
+      const reply = await addon.connect(opts(), { ...FABRICS, ...SYS });
+      const looked = parseScan(reply.lookup!);
+      t.same(
+        looked.controllers.map((c) => [c.name, c.state, c.subsysnqn]),
+        [[`nvme${reply.instance}`, 'live', NQN]],
+        "the connect's own lookup sees the new controller live",
+      );
+      t.comment(`namespace at the connect's lookup: ${findNamespace(looked, NQN, 1)?.name}`);
       const full = parseScan(await addon.scan(SYS));
       let one = parseScan(await addon.scanController(reply.instance, SYS));
       for (let i = 0; i < 200 && findNamespace(one, NQN, 1) === undefined; i++) {
