@@ -2,7 +2,8 @@
  * Benchmarks that need a real kernel: runs a guest bench file in a fresh test VM (one VM with
  * the rds and node roles) and returns the rows it printed as `@@BENCH {json}` lines, plus the
  * VM's boot time. Returns [] with a printed reason when VMs cannot run here.
- * RDS_VM_BENCH_FILE overrides the guest file (path relative to the project root).
+ * RDS_VM_BENCH_FILE overrides the guest file (path relative to the project root);
+ * RDS_NODE_BENCH_ROUNDS, when set, is passed to the guest (node-bench's rounds per method).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,7 +55,13 @@ export async function runGuestBench(
   const topo = await startTopology(SINGLE, { image });
   try {
     const { vm } = topo.rds;
-    const res = await vm.runNode(file, [], { timeoutMs: 20 * 60_000 }, nodeFlags);
+    const rounds = process.env.RDS_NODE_BENCH_ROUNDS;
+    const res = await vm.runNode(
+      file,
+      [],
+      { timeoutMs: 20 * 60_000, ...(rounds ? { env: { RDS_NODE_BENCH_ROUNDS: rounds } } : {}) },
+      nodeFlags,
+    );
     if (res.exitCode !== 0) {
       throw new Error(`${path.basename(file)} exited ${res.exitCode}: ${res.output.slice(-2000)}`);
     }
