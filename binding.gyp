@@ -13,7 +13,8 @@
         "native/probe.cc",
         "native/scan.cc",
         "native/spawn.cc",
-        "native/sysfs_io.cc"
+        "native/sysfs_io.cc",
+        "native/usage.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror=return-type"],

@@ -15,6 +15,24 @@ bool Fail(Napi::Env env, const std::string& message) {
 
 }  // namespace
 
+bool StringListArg(const Napi::CallbackInfo& info, size_t index, size_t max_items, const char* what,
+                   std::vector<std::string>* out) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= index || !info[index].IsArray()) {
+    return Fail(env, "argument " + std::to_string(index) + " must be an array of " + what);
+  }
+  Napi::Array list = info[index].As<Napi::Array>();
+  if (list.Length() > max_items) {
+    return Fail(env, "at most " + std::to_string(max_items) + " " + what);
+  }
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsString()) return Fail(env, std::string(what) + " must be strings");
+    out->push_back(v.As<Napi::String>().Utf8Value());
+  }
+  return true;
+}
+
 bool StringArg(const Napi::CallbackInfo& info, size_t index, size_t max_len, std::string* out) {
   Napi::Env env = info.Env();
   if (info.Length() <= index || !info[index].IsString()) {

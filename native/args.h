@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace rds_nvme {
 
@@ -23,6 +24,11 @@ constexpr size_t kMaxPathBytes = 4095;
 
 // An absolute path argument `info[index]`: non-empty, starts with '/', no NUL.
 bool AbsolutePathArg(const Napi::CallbackInfo& info, size_t index, std::string* out);
+
+// An array argument `info[index]` of at most `max_items` strings (`what` names them in
+// the TypeError, e.g. "paths").
+bool StringListArg(const Napi::CallbackInfo& info, size_t index, size_t max_items, const char* what,
+                   std::vector<std::string>* out);
 
 // A string argument of 1..max_len bytes with no NUL.
 bool StringArg(const Napi::CallbackInfo& info, size_t index, size_t max_len, std::string* out);

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "args.h"
 #include "attributes.h"
 #include "promise_worker.h"
+#include "scan.h"
 #include "sysfs_io.h"
 #include "unique_fd.h"
 
@@ -35,10 +37,12 @@ bool ParseField(const std::string& text, const char* key, size_t* pos, long* out
 
 class ConnectWorker : public PromiseWorker {
  public:
-  ConnectWorker(Napi::Env env, std::string options, std::string path)
+  ConnectWorker(Napi::Env env, std::string options, std::string path,
+                std::optional<std::string> sysfs_root)
       : PromiseWorker(env, "rds_nvme.connect"),
         options_(std::move(options)),
-        path_(std::move(path)) {}
+        path_(std::move(path)),
+        sysfs_root_(std::move(sysfs_root)) {}
 
  protected:
   void Execute() override {
@@ -67,6 +71,16 @@ class ConnectWorker : public PromiseWorker {
     if (!ParseField(reply, "instance=", &pos, &instance_) ||
         !ParseField(reply, ",cntlid=", &pos, &cntlid_)) {
       error_ = ErrnoError{EPROTO, "read", path_};
+      return;
+    }
+    // The first look at the new controller in the same job: by the time the write
+    // returns its namespace is usually there, and the attach then needs no second trip
+    // through the pool. A lookup that fails leaves the caller to look again; the connect
+    // itself succeeded.
+    if (sysfs_root_) {
+      lookup_.emplace(*sysfs_root_, static_cast<uint32_t>(instance_), true);
+      ErrnoError ignored;
+      if (!lookup_->Take(&ignored)) lookup_.reset();
     }
   }
 
@@ -74,12 +88,15 @@ class ConnectWorker : public PromiseWorker {
     Napi::Object result = Napi::Object::New(env);
     result.Set("instance", Napi::Number::New(env, static_cast<double>(instance_)));
     result.Set("cntlid", Napi::Number::New(env, static_cast<double>(cntlid_)));
+    if (lookup_) result.Set("lookup", lookup_->ToJs(env));
     return result;
   }
 
  private:
   std::string options_;
   std::string path_;
+  std::optional<std::string> sysfs_root_;
+  std::optional<SysfsSnapshot> lookup_;
   long instance_ = -1;
   long cntlid_ = -1;
 };
@@ -91,7 +108,14 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
   std::string path;
   if (!StringArg(info, 0, kMaxOptionBytes, &options)) return info.Env().Undefined();
   if (!PathOption(info, 1, "fabricsPath", &path)) return info.Env().Undefined();
-  return PromiseWorker::Start(new ConnectWorker(info.Env(), std::move(options), std::move(path)));
+  std::optional<std::string> sysfs_root;
+  if (!info[1].As<Napi::Object>().Get("sysfsRoot").IsUndefined()) {
+    std::string root;
+    if (!PathOption(info, 1, "sysfsRoot", &root)) return info.Env().Undefined();
+    sysfs_root = std::move(root);
+  }
+  return PromiseWorker::Start(
+      new ConnectWorker(info.Env(), std::move(options), std::move(path), std::move(sysfs_root)));
 }
 
 Napi::Value Disconnect(const Napi::CallbackInfo& info) {

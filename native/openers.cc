@@ -1,5 +1,8 @@
 #include "openers.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <set>
@@ -10,6 +13,7 @@
 #include "args.h"
 #include "promise_worker.h"
 #include "sysfs_io.h"
+#include "unique_fd.h"
 
 namespace rds_nvme {
 
@@ -35,66 +39,70 @@ class OpenersWorker : public PromiseWorker {
         proc_(std::move(proc)) {}
 
  protected:
-  void Execute() override {
-    std::vector<std::string> pids;
-    bool truncated = false;
-    if (!ListDirectory(proc_, kMaxProcesses, &pids, &truncated, &error_)) return;
-    for (const std::string& pid : pids) {
-      if (!IsPid(pid)) continue;
-      const std::string dir = proc_ + "/" + pid + "/fd";
-      std::vector<std::string> fds;
-      ErrnoError ignored;  // processes exit and deny access mid-walk; skip them
-      ListDirectory(dir, kMaxFdsPerProcess, &fds, &truncated, &ignored);
-      for (const std::string& fd : fds) {
-        char target[kMaxPathBytes + 1];
-        const std::string link = dir + "/" + fd;
-        ssize_t n = ::readlink(link.c_str(), target, kMaxPathBytes);
-        if (n <= 0) continue;
-        std::string path(target, static_cast<size_t>(n));
-        if (paths_.count(path) != 0) found_.emplace_back(std::stoul(pid), std::move(path));
-      }
-    }
-  }
+  void Execute() override { WalkOpeners(proc_, paths_, &found_, &error_); }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Array out = Napi::Array::New(env, found_.size());
-    for (size_t i = 0; i < found_.size(); ++i) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("pid", Napi::Number::New(env, static_cast<double>(found_[i].first)));
-      o.Set("path", found_[i].second);
-      out.Set(i, o);
-    }
-    return out;
-  }
+  Napi::Value Result(Napi::Env env) override { return OpenersArray(env, found_); }
 
  private:
   std::set<std::string> paths_;
   std::string proc_;
-  std::vector<std::pair<unsigned long, std::string>> found_;
+  OpenerList found_;
 };
 
 }  // namespace
 
+bool WalkOpeners(const std::string& proc, const std::set<std::string>& paths, OpenerList* found,
+                 ErrnoError* err) {
+  std::vector<std::string> pids;
+  bool truncated = false;
+  if (!ListDirectory(proc, kMaxProcesses, &pids, &truncated, err)) return false;
+  if (pids.empty()) return true;
+  // Paths relative to <proc> and to each fd directory: the kernel resolves one component
+  // per call instead of walking /proc/<pid>/fd/<n> from the root every time.
+  UniqueFd proc_fd(OpenRetry(proc, O_RDONLY | O_DIRECTORY));
+  if (!proc_fd.Valid()) return true;  // gone since the listing: nothing holds anything
+  for (const std::string& pid : pids) {
+    if (!IsPid(pid)) continue;
+    int fd_dir;
+    do {
+      fd_dir = ::openat(proc_fd.Get(), (pid + "/fd").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd_dir < 0 && errno == EINTR);
+    if (fd_dir < 0) continue;  // processes exit and deny access mid-walk; skip them
+    DIR* dir = ::fdopendir(fd_dir);
+    if (dir == nullptr) {
+      ::close(fd_dir);
+      continue;
+    }
+    size_t seen = 0;
+    while (struct dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.' || ++seen > kMaxFdsPerProcess) continue;
+      char target[kMaxPathBytes + 1];
+      ssize_t n = ::readlinkat(::dirfd(dir), entry->d_name, target, kMaxPathBytes);
+      if (n <= 0) continue;
+      std::string path(target, static_cast<size_t>(n));
+      if (paths.count(path) != 0) found->emplace_back(std::stoul(pid), std::move(path));
+    }
+    ::closedir(dir);
+  }
+  return true;
+}
+
+Napi::Array OpenersArray(Napi::Env env, const OpenerList& found) {
+  Napi::Array out = Napi::Array::New(env, found.size());
+  for (size_t i = 0; i < found.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("pid", Napi::Number::New(env, static_cast<double>(found[i].first)));
+    o.Set("path", found[i].second);
+    out.Set(i, o);
+  }
+  return out;
+}
+
 Napi::Value FindOpeners(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsArray()) {
-    Napi::TypeError::New(env, "argument 0 must be an array of paths").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::Array list = info[0].As<Napi::Array>();
-  if (list.Length() > kMaxPaths) {
-    Napi::TypeError::New(env, "at most 64 paths").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  std::set<std::string> paths;
-  for (uint32_t i = 0; i < list.Length(); ++i) {
-    Napi::Value v = list.Get(i);
-    if (!v.IsString()) {
-      Napi::TypeError::New(env, "paths must be strings").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    paths.insert(v.As<Napi::String>().Utf8Value());
-  }
+  std::vector<std::string> list;
+  if (!StringListArg(info, 0, kMaxPaths, "paths", &list)) return env.Undefined();
+  std::set<std::string> paths(list.begin(), list.end());
   std::string proc;
   if (!PathOption(info, 1, "procRoot", &proc)) return env.Undefined();
   return PromiseWorker::Start(new OpenersWorker(env, std::move(paths), std::move(proc)));

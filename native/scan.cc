@@ -1,5 +1,10 @@
 #include "scan.h"
 
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,24 +26,34 @@ constexpr size_t kMaxEntriesPerDir = 4096;
 using Attr = std::optional<std::string>;
 using AttrList = std::vector<std::pair<const char*, Attr>>;
 
-// (JS property name, sysfs file name)
-constexpr std::pair<const char*, const char*> kControllerAttrs[] = {
-    {"state", "state"},
-    {"transport", "transport"},
-    {"address", "address"},
-    {"subsysnqn", "subsysnqn"},
-    {"hostnqn", "hostnqn"},
-    {"hostid", "hostid"},
-    {"cntlid", "cntlid"},
-    {"ctrlLossTmo", "ctrl_loss_tmo"},
-    {"reconnectDelay", "reconnect_delay"},
-    {"fastIoFailTmo", "fast_io_fail_tmo"},
-    {"kato", "kato"},
+// (JS property name, sysfs file name, read by a brief scan). A brief scan reads only what
+// finds and judges a subsystem's controllers and devices (controller state and subsysnqn,
+// namespace nsid and hidden flag, subsystem subsysnqn): enough for a device wait, a detach
+// and the connections gauge; the other attributes come back null.
+struct AttrSpec {
+  const char* key;
+  const char* file;
+  bool brief;
 };
 
-constexpr std::pair<const char*, const char*> kNamespaceAttrs[] = {
-    {"nsid", "nsid"}, {"size", "size"},     {"uuid", "uuid"}, {"nguid", "nguid"},
-    {"wwid", "wwid"}, {"hidden", "hidden"}, {"dev", "dev"},
+constexpr AttrSpec kControllerAttrs[] = {
+    {"state", "state", true},
+    {"transport", "transport", false},
+    {"address", "address", false},
+    {"subsysnqn", "subsysnqn", true},
+    {"hostnqn", "hostnqn", false},
+    {"hostid", "hostid", false},
+    {"cntlid", "cntlid", false},
+    {"ctrlLossTmo", "ctrl_loss_tmo", false},
+    {"reconnectDelay", "reconnect_delay", false},
+    {"fastIoFailTmo", "fast_io_fail_tmo", false},
+    {"kato", "kato", false},
+};
+
+constexpr AttrSpec kNamespaceAttrs[] = {
+    {"nsid", "nsid", true},    {"size", "size", false}, {"uuid", "uuid", false},
+    {"nguid", "nguid", false}, {"wwid", "wwid", false}, {"hidden", "hidden", true},
+    {"dev", "dev", false},
 };
 
 bool AllDigits(const std::string& s, size_t from, size_t to) {
@@ -98,18 +113,33 @@ void SetAttrs(Napi::Env env, Napi::Object obj, const AttrList& attrs) {
   for (const auto& [key, value] : attrs) obj.Set(key, AttrValue(env, value));
 }
 
-class ScanWorker : public PromiseWorker {
- public:
-  ScanWorker(Napi::Env env, std::string root)
-      : PromiseWorker(env, "rds_nvme.scan"), root_(std::move(root)) {}
+bool Exists(const std::string& path) {
+  int rc;
+  do {
+    rc = ::access(path.c_str(), F_OK);
+  } while (rc < 0 && errno == EINTR);
+  return rc == 0;
+}
 
- protected:
-  void Execute() override {
-    if (!ScanControllers()) return;
-    ScanSubsystems();
+}  // namespace
+
+// Either every controller and subsystem (`only` empty), or one controller `nvme<N>` with
+// the subsystem that lists it as a member: a fixed amount of work however many volumes
+// the node holds.
+class ScanState {
+ public:
+  ScanState(std::string root, std::optional<uint32_t> only, bool brief)
+      : root_(std::move(root)), brief_(brief) {
+    if (only) only_ = "nvme" + std::to_string(*only);
   }
 
-  Napi::Value Result(Napi::Env env) override {
+  bool Take(ErrnoError* err) {
+    if (ScanControllers()) ScanSubsystems();
+    *err = error_;
+    return !error_.Failed();
+  }
+
+  Napi::Value ToJs(Napi::Env env) const {
     Napi::Object out = Napi::Object::New(env);
     Napi::Array controllers = Napi::Array::New(env, controllers_.size());
     for (size_t i = 0; i < controllers_.size(); ++i) {
@@ -146,6 +176,11 @@ class ScanWorker : public PromiseWorker {
   }
 
  private:
+  Attr Read(const std::string& path, const AttrSpec& spec) const {
+    if (brief_ && !spec.brief) return std::nullopt;
+    return ReadAttribute(path);
+  }
+
   bool List(const std::string& dir, size_t max, std::vector<std::string>* names) {
     return ListDirectory(dir, max, names, &truncated_, &error_);
   }
@@ -156,8 +191,8 @@ class ScanWorker : public PromiseWorker {
     for (const std::string& entry : entries) {
       if (!IsNamespaceName(entry)) continue;
       Namespace ns{entry, parent, {}};
-      for (const auto& [key, file] : kNamespaceAttrs) {
-        ns.attrs.emplace_back(key, ReadAttribute(dir + "/" + entry + "/" + file));
+      for (const AttrSpec& a : kNamespaceAttrs) {
+        ns.attrs.emplace_back(a.key, Read(dir + "/" + entry + "/" + a.file, a));
       }
       namespaces_.push_back(std::move(ns));
     }
@@ -166,13 +201,18 @@ class ScanWorker : public PromiseWorker {
   bool ScanControllers() {
     const std::string base = root_ + "/class/nvme";
     std::vector<std::string> names;
-    if (!List(base, kMaxControllers, &names)) return false;
+    if (!only_.empty()) {
+      // A controller removed before the lookup is simply absent, as in a full scan.
+      if (Exists(base + "/" + only_)) names.push_back(only_);
+    } else if (!List(base, kMaxControllers, &names)) {
+      return false;
+    }
     for (const std::string& name : names) {
       if (!IsNumbered(name, "nvme")) continue;
       const std::string dir = base + "/" + name;
       Controller ctrl{name, {}};
-      for (const auto& [key, file] : kControllerAttrs) {
-        ctrl.attrs.emplace_back(key, ReadAttribute(dir + "/" + file));
+      for (const AttrSpec& a : kControllerAttrs) {
+        ctrl.attrs.emplace_back(a.key, Read(dir + "/" + a.file, a));
       }
       controllers_.push_back(std::move(ctrl));
       std::vector<std::string> entries;
@@ -191,8 +231,12 @@ class ScanWorker : public PromiseWorker {
     for (const std::string& name : names) {
       if (!IsNumbered(name, "nvme-subsys")) continue;
       const std::string dir = base + "/" + name;
-      Subsystem subsys{
-          name, ReadAttribute(dir + "/subsysnqn"), ReadAttribute(dir + "/iopolicy"), {}};
+      // The subsystem directory holds a link named after each member controller.
+      if (!only_.empty() && !Exists(dir + "/" + only_)) continue;
+      Subsystem subsys{name,
+                       ReadAttribute(dir + "/subsysnqn"),
+                       brief_ ? std::nullopt : ReadAttribute(dir + "/iopolicy"),
+                       {}};
       std::vector<std::string> entries;
       ErrnoError ignored;
       ListDirectory(dir, kMaxEntriesPerDir, &entries, &truncated_, &ignored);
@@ -201,23 +245,68 @@ class ScanWorker : public PromiseWorker {
       }
       subsystems_.push_back(std::move(subsys));
       CollectNamespaces(dir, name, entries);
+      if (!only_.empty()) break;
     }
     return true;
   }
 
   std::string root_;
+  std::string only_;
+  bool brief_;
   std::vector<Controller> controllers_;
   std::vector<Subsystem> subsystems_;
   std::vector<Namespace> namespaces_;
   bool truncated_ = false;
+  ErrnoError error_;
+};
+
+SysfsSnapshot::SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief)
+    : state_(std::make_unique<ScanState>(std::move(root), only, brief)) {}
+
+SysfsSnapshot::~SysfsSnapshot() = default;
+
+bool SysfsSnapshot::Take(ErrnoError* err) { return state_->Take(err); }
+
+Napi::Value SysfsSnapshot::ToJs(Napi::Env env) const { return state_->ToJs(env); }
+
+namespace {
+
+class ScanWorker : public PromiseWorker {
+ public:
+  ScanWorker(Napi::Env env, const char* name, std::string root, std::optional<uint32_t> only,
+             bool brief)
+      : PromiseWorker(env, name), snapshot_(std::move(root), only, brief) {}
+
+ protected:
+  void Execute() override { snapshot_.Take(&error_); }
+  Napi::Value Result(Napi::Env env) override { return snapshot_.ToJs(env); }
+
+ private:
+  SysfsSnapshot snapshot_;
 };
 
 }  // namespace
 
 Napi::Value Scan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   std::string root;
-  if (!PathOption(info, 0, "sysfsRoot", &root)) return info.Env().Undefined();
-  return PromiseWorker::Start(new ScanWorker(info.Env(), std::move(root)));
+  if (!PathOption(info, 0, "sysfsRoot", &root)) return env.Undefined();
+  Napi::Value brief = info[0].As<Napi::Object>().Get("brief");
+  if (!brief.IsUndefined() && !brief.IsBoolean()) {
+    Napi::TypeError::New(env, "option brief must be a boolean").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return PromiseWorker::Start(new ScanWorker(env, "rds_nvme.scan", std::move(root), std::nullopt,
+                                             brief.IsBoolean() && brief.As<Napi::Boolean>()));
+}
+
+Napi::Value ScanController(const Napi::CallbackInfo& info) {
+  uint32_t instance = 0;
+  std::string root;
+  if (!InstanceArg(info, 0, &instance)) return info.Env().Undefined();
+  if (!PathOption(info, 1, "sysfsRoot", &root)) return info.Env().Undefined();
+  return PromiseWorker::Start(
+      new ScanWorker(info.Env(), "rds_nvme.scanController", std::move(root), instance, true));
 }
 
 }  // namespace rds_nvme

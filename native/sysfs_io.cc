@@ -38,13 +38,15 @@ std::optional<std::string> ReadAttribute(const std::string& path) {
   if (!fd.Valid()) return std::nullopt;
   std::string value(kMaxAttributeBytes, '\0');
   size_t used = 0;
-  // sysfs returns a whole attribute in one read; the loop only guards regular files
-  // (test trees) and stops at the bound either way.
+  // sysfs returns a whole attribute in one read, and so do regular files (test trees)
+  // short of their end: a short read is the end, which saves the read that would return
+  // 0 (a scan is mostly these reads). The bound stops the loop either way.
   while (used < value.size()) {
-    ssize_t n = ReadRetry(fd.Get(), &value[used], value.size() - used);
+    size_t want = value.size() - used;
+    ssize_t n = ReadRetry(fd.Get(), &value[used], want);
     if (n < 0) return std::nullopt;
-    if (n == 0) break;
     used += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < want) break;
   }
   value.resize(used);
   while (!value.empty() && (value.back() == '\n' || value.back() == ' ' || value.back() == '\t' ||

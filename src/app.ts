@@ -15,13 +15,10 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { buildInfo } from './paths';
 import type { RouterOsAdapter, RouterOsConfig } from './routeros';
-import { hostKeyFingerprintOf } from './routeros/hostkey';
-import { controllerHandlers } from './csi/controller';
 import { nodeHandlers } from './csi/node';
 import type { ControllerHandlers } from './csi/gen/csi/v1/Controller';
 import type { NodeHandlers } from './csi/gen/csi/v1/Node';
 import type { AttachmentManager } from './controller/attachments-port';
-import { createAttachmentManager } from './controller/attachments';
 import type { KubeRuntime } from './kube';
 import type { ObjectRef } from './kube/ports';
 import { noopNodeEvents, type NodeEvents } from './node/deps';
@@ -125,8 +122,10 @@ async function wireController(
   checks: ReadinessCheck[],
 ): Promise<ControllerHandlers> {
   const target = await resolveRdsTarget(config, logger);
-  // RouterOS (ssh2) only where the Controller runs: node-only start-up never loads it.
+  // RouterOS (ssh2) and the controller use-cases only where the Controller runs: a node
+  // plugin never loads them (start-up time and idle memory; see test/bench/startup.ts).
   const { createRouterOsPorts, routerOsMetrics } = await import('./routeros');
+  const { controllerHandlers } = await import('./csi/controller');
   if (target.sim) {
     const sim = target.sim;
     closers.push({ name: 'embedded rds-sim', close: () => sim.stop() });
@@ -199,6 +198,7 @@ async function startAttachments(
     log.warn(
       'no Kubernetes API configured: attachments live in memory only and are lost on restart',
     );
+  const { createAttachmentManager } = await import('./controller/attachments');
   const runtime = createAttachmentManager({
     driverName: config.driverName,
     exports: rds.exports,
@@ -374,7 +374,8 @@ export type RdsTarget = { routeros: RouterOsConfig; sim?: RunningSim };
  * only then: it brings the whole simulator and an SSH server).
  */
 export async function resolveRdsTarget(config: Config, logger: Logger): Promise<RdsTarget> {
-  if (!config.sim) return realRds(config);
+  if (!config.sim)
+    return realRds(config, (await import('./routeros/hostkey')).hostKeyFingerprintOf);
   const { startEmbeddedSim } = await import('./sim/embedded');
   return startEmbeddedSim({
     stateDir: config.simStateDir,
@@ -384,7 +385,7 @@ export async function resolveRdsTarget(config: Config, logger: Logger): Promise<
   });
 }
 
-function realRds(config: Config): RdsTarget {
+function realRds(config: Config, hostKeyFingerprintOf: (key: Buffer) => string): RdsTarget {
   return {
     routeros: {
       host: config.rds.host,

@@ -66,9 +66,16 @@ export function createFileRecordStore(dir: string): RecordStore {
   return {
     get: (id) => read(file(id)),
     async put(record) {
-      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = `${file(record.volumeId)}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify(record), { mode: 0o600 });
+      const text = JSON.stringify(record);
+      // The directory exists after the first record; make it only when the write says so.
+      try {
+        await fs.writeFile(tmp, text, { mode: 0o600 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        await fs.writeFile(tmp, text, { mode: 0o600 });
+      }
       await fs.rename(tmp, file(record.volumeId));
     },
     async remove(id) {

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import { AlreadyExistsError, FailedPreconditionError } from '../domain/errors';
 import type { FsType, VolumeContext } from '../domain/volume-context';
 import { mountAt } from '../mount/mountinfo';
+import type { MountEntry } from '../mount/ports';
 import type { NodeContext } from './deps';
 import { countMount, ensureFilesystem, growIfLarger } from './filesystem';
 import { mountIsOn, reportStale, staleRepaired, unmountAll } from './mounts';
@@ -25,10 +26,24 @@ export interface StageInput {
   readonly context: VolumeContext;
 }
 
+/**
+ * Where a stage's time went (ms). connectMs and deviceReadyMs are parts of attachMs; the
+ * other rows are sequential phases, so what totalMs has beyond their sum is glue.
+ */
 export interface StageTimings {
+  /** Reading the volume's record and refusing a staging elsewhere. */
+  readonly recordReadMs: number;
   readonly connectMs: number;
   readonly deviceReadyMs: number;
+  /** The whole attach (connect, device wait, finding the namespace, the staging mkdir). */
   readonly attachMs: number;
+  /**
+   * Writing the staging record and, alongside it for mount access, reading what is mounted
+   * now and the device's number.
+   */
+  readonly recordWriteMs: number;
+  /** The rest of the check of the staging path: its state, unmounting a stale mount. */
+  readonly mountCheckMs: number;
   readonly probeMs: number;
   readonly formatMs: number;
   readonly mountMs: number;
@@ -47,6 +62,7 @@ export interface StageResult {
 interface MountPhase {
   alreadyStaged: boolean;
   formatted: boolean;
+  mountCheckMs: number;
   probeMs: number;
   formatMs: number;
   mountMs: number;
@@ -56,6 +72,7 @@ interface MountPhase {
 const NO_MOUNT: MountPhase = {
   alreadyStaged: false,
   formatted: false,
+  mountCheckMs: 0,
   probeMs: 0,
   formatMs: 0,
   mountMs: 0,
@@ -71,12 +88,14 @@ export function stageVolume(
     const t0 = ctx.now();
     const previous = await ctx.records.get(input.volumeId);
     await refuseOtherStaging(ctx, input, previous);
+    const recordReadMs = since(ctx, t0);
+    const tAttach = ctx.now();
     // kubelet usually creates the staging directory; making sure overlaps with the connect.
     const [attached] = await Promise.all([
       attachVolume(ctx, input.context, signal),
       fs.mkdir(input.stagingPath, { recursive: true }),
     ]);
-    const attachMs = since(ctx, t0);
+    const attachMs = since(ctx, tAttach);
     const record: StagingRecord = {
       version: 1,
       volumeId: input.volumeId,
@@ -88,15 +107,24 @@ export function stageVolume(
       context: input.context,
       device: attached.device,
     };
-    await ctx.records.put(record);
+    // The record is on disk before anything is formatted or mounted; the reads overlap it.
+    const tWrite = ctx.now();
+    const [seen] = await Promise.all([
+      input.access.kind === 'mount' ? readMountState(ctx, attached.device) : undefined,
+      ctx.records.put(record),
+    ]);
+    const recordWriteMs = since(ctx, tWrite);
     const phase =
       input.access.kind === 'mount'
-        ? await mountStaging(ctx, record, input.access, attached.device, signal)
+        ? await mountStaging(ctx, record, input.access, attached.device, signal, seen)
         : { ...NO_MOUNT, alreadyStaged: previous?.stagingPath === input.stagingPath };
     const timings: StageTimings = {
+      recordReadMs,
       connectMs: attached.timings.connectMs,
       deviceReadyMs: attached.timings.deviceReadyMs,
       attachMs,
+      recordWriteMs,
+      mountCheckMs: phase.mountCheckMs,
       probeMs: phase.probeMs,
       formatMs: phase.formatMs,
       mountMs: phase.mountMs,
@@ -151,10 +179,25 @@ async function refuseOtherStaging(
   }
 }
 
+/** The mount table and the device's major:minor, read together. */
+export interface MountState {
+  readonly majorMinor: string | undefined;
+  readonly mounts: readonly MountEntry[];
+}
+
+async function readMountState(ctx: NodeContext, device: string): Promise<MountState> {
+  const [majorMinor, mounts] = await Promise.all([
+    ctx.mounter.deviceNumber(device),
+    ctx.mounter.mounts(),
+  ]);
+  return { majorMinor, mounts };
+}
+
 /**
  * The mount part of staging, also used by publish to repair a stale staging mount. A
  * healthy mount of the current device at the path → nothing to do. A mount of anything
- * else (a vanished or renumbered device) is reported and unmounted first.
+ * else (a vanished or renumbered device) is reported and unmounted first. `seen` is that
+ * state read by the caller after the attach, if it has it.
  */
 export async function mountStaging(
   ctx: NodeContext,
@@ -162,18 +205,20 @@ export async function mountStaging(
   access: { readonly fsType: FsType; readonly flags: readonly string[] },
   device: string,
   signal?: AbortSignal,
+  seen?: MountState,
 ): Promise<MountPhase> {
   const at = record.stagingPath;
-  const [majorMinor, mounts] = await Promise.all([
-    ctx.mounter.deviceNumber(device),
-    ctx.mounter.mounts(),
-  ]);
+  const t0 = ctx.now();
+  const { majorMinor, mounts } = seen ?? (await readMountState(ctx, device));
   const current = { majorMinor, path: device };
   const existing = mountAt(mounts, at);
   let repairing = false;
+  let mountCheckMs = since(ctx, t0);
   if (existing) {
     const state = await ctx.mounter.pathState(at);
-    if (mountIsOn(existing, current) && state === 'ok') return { ...NO_MOUNT, alreadyStaged: true };
+    if (mountIsOn(existing, current) && state === 'ok') {
+      return { ...NO_MOUNT, alreadyStaged: true, mountCheckMs: since(ctx, t0) };
+    }
     reportStale(
       ctx,
       record.volumeId,
@@ -184,6 +229,7 @@ export async function mountStaging(
     repairing = true;
     try {
       await unmountAll(ctx, at, signal, mounts);
+      mountCheckMs = since(ctx, t0);
     } catch (err) {
       staleRepaired(ctx, record.volumeId, at, false);
       throw err;
@@ -210,7 +256,7 @@ export async function mountStaging(
         device,
       });
     }
-    return { alreadyStaged: false, ...prep, mountMs, growMs };
+    return { alreadyStaged: false, ...prep, mountCheckMs, mountMs, growMs };
   } catch (err) {
     if (repairing) staleRepaired(ctx, record.volumeId, at, false);
     ctx.events.mountFailure({ volumeId: record.volumeId, reason: (err as Error).message });

@@ -4,7 +4,10 @@
  *   address and host NQN exists (in any state but deleting); that controller is reused.
  *   Asking the kernel (one write, ~7 ms) instead of scanning first keeps the common path,
  *   a first attach, at one scan fewer.
- * - The device is found through sysfs by subsystem NQN and nsid (see topology.ts).
+ * - The device is found through sysfs by subsystem NQN and nsid (see topology.ts). After a
+ *   new connect only the controller the kernel named (its instance) and its subsystem are
+ *   read, the first time by the connect's own pool job; a reused controller's instance is
+ *   unknown, so that path reads the full scan.
  * - The wait polls (2 ms doubling to 50 ms) until the device node exists and a controller
  *   of the subsystem is live, bounded by the deadline and the caller's AbortSignal; a
  *   controller that stays `connecting` is reported with its state instead of waited on.
@@ -23,11 +26,13 @@ import { mapConnectError } from './errors';
 import { isNativeError } from './native';
 import { buildConnectOptions, resolveTraddr } from './options';
 import type { AttachOptions, AttachResult, AttachTarget } from './ports';
-import { type Topology, controllersOf, findNamespace, isRemoving } from './topology';
+import { type Topology, controllersOf, findNamespace, isRemoving, parseScan } from './topology';
 import { pollUntil, raceDeadline, throwIfAborted } from './wait';
 
 interface Connected {
   readonly instance: number | undefined;
+  /** The new controller as the connect's own lookup saw it. */
+  readonly lookup: Topology | undefined;
   readonly reused: boolean;
   readonly connectMs: number;
 }
@@ -42,15 +47,24 @@ async function connectOrReuse(
   const started = ctx.clock.now();
   const context = { ...target, traddr, fabricsPath: ctx.fabricsPath };
   try {
-    const reply = await raceDeadline(ctx.addon.connect(options, { fabricsPath: ctx.fabricsPath }), {
-      ...opts,
-      clock: ctx.clock,
-      what: `NVMe connect to ${traddr}:${target.trsvcid}`,
-    });
-    return { instance: reply.instance, reused: false, connectMs: ctx.clock.now() - started };
+    const reply = await raceDeadline(
+      ctx.addon.connect(options, { fabricsPath: ctx.fabricsPath, sysfsRoot: ctx.sysfsRoot }),
+      { ...opts, clock: ctx.clock, what: `NVMe connect to ${traddr}:${target.trsvcid}` },
+    );
+    return {
+      instance: reply.instance,
+      lookup: reply.lookup === undefined ? undefined : parseScan(reply.lookup),
+      reused: false,
+      connectMs: ctx.clock.now() - started,
+    };
   } catch (err) {
     if (isNativeError(err) && err.code === 'EALREADY') {
-      return { instance: undefined, reused: true, connectMs: ctx.clock.now() - started };
+      return {
+        instance: undefined,
+        lookup: undefined,
+        reused: true,
+        connectMs: ctx.clock.now() - started,
+      };
     }
     ctx.metrics?.nvmeConnects.inc({ status: 'failure' });
     throw mapConnectError(err, context);
@@ -79,8 +93,15 @@ export async function waitForDevice(
   ctx: FabricsContext,
   nqn: string,
   nsid: number,
-  opts: { deadlineAt: number; signal: AbortSignal | undefined; preferred: number | undefined },
+  opts: {
+    deadlineAt: number;
+    signal: AbortSignal | undefined;
+    connected: number | undefined;
+    /** A lookup already taken, used for the first poll. */
+    first?: Topology | undefined;
+  },
 ): Promise<Ready> {
+  let first = opts.first;
   let notLiveSince: number | undefined;
   let lastStates = 'no controller';
   let anyLive = false;
@@ -91,7 +112,12 @@ export async function waitForDevice(
     );
   return pollUntil<Ready>(
     async () => {
-      const topo = await ctx.scan();
+      const topo =
+        first ??
+        (opts.connected === undefined
+          ? await ctx.scan()
+          : await ctx.scanController(opts.connected));
+      first = undefined;
       const ctrls = controllersOf(topo, nqn).filter((c) => !isRemoving(c.state));
       lastStates = ctrls.map((c) => `${c.name} ${c.state}`).join(', ') || 'no controller';
       const live = ctrls.filter((c) => c.state === 'live');
@@ -106,7 +132,7 @@ export async function waitForDevice(
       const ns = findNamespace(topo, nqn, nsid);
       if (live.length === 0 || ns === undefined) return undefined;
       if (!(await exists(path.join(ctx.devRoot, ns.name)))) return undefined;
-      const controller = live.find((c) => c.instance === opts.preferred) ?? live[0];
+      const controller = live.find((c) => c.instance === opts.connected) ?? live[0];
       return controller && { device: `/dev/${ns.name}`, controller: controller.instance, topo };
     },
     {
@@ -145,14 +171,17 @@ export async function attach(
   const ready = await waitForDevice(ctx, target.nqn, nsid, {
     deadlineAt,
     signal,
-    preferred: conn.instance,
+    connected: conn.instance,
+    first: conn.lookup,
   });
   const now = ctx.clock.now();
   if (conn.connectMs > 0 || !conn.reused) {
     ctx.metrics?.nvmeConnects.inc({ status: 'success' });
     ctx.metrics?.nvmeDeviceReadyDuration.observe((now - readyStarted + conn.connectMs) / 1000);
   }
-  recordActive(ctx, ready.topo);
+  // A targeted lookup sees one controller; the gauge counts them all.
+  if (conn.instance === undefined) recordActive(ctx, ready.topo);
+  else if (ctx.metrics !== undefined) void ctx.refreshActive();
   ctx.logger.debug('nvme attached', { nqn: target.nqn, device: ready.device, reused: conn.reused });
   return {
     device: ready.device,

@@ -69,7 +69,21 @@ export interface FabricsContext {
   readonly stuckConnectingMs: number;
   readonly pollMinMs: number;
   readonly pollMaxMs: number;
-  scan(): Promise<Topology>;
+  /**
+   * Every controller, subsystem and namespace: for reuse, detach, queries, recovery.
+   * `brief` leaves out the attributes that only describe (addresses, tuning, sizes, ids).
+   */
+  scan(opts?: { readonly brief?: boolean }): Promise<Topology>;
+  /**
+   * Controller nvme<instance> with its subsystem and namespaces only: the lookup after a
+   * connect, whose cost does not grow with the number of volumes on the node.
+   */
+  scanController(instance: number): Promise<Topology>;
+  /**
+   * Sets the nvmeConnectionsActive gauge from a full scan, off the caller's path; calls
+   * made while one runs coalesce into one more. Never rejects (failures are logged).
+   */
+  refreshActive(): Promise<void>;
   isManaged(nqn: string): boolean;
 }
 
@@ -83,7 +97,10 @@ export function createContext(opts: NativeFabricsOptions): FabricsContext {
   }
   const sysfsRoot = opts.sysfsRoot ?? '/sys';
   const addon = opts.addon;
-  return {
+  const logger = opts.logger ?? nullLogger();
+  let refreshing: Promise<void> | undefined;
+  let again = false;
+  const ctx: FabricsContext = {
     addon,
     sysfsRoot,
     devRoot: opts.devRoot ?? '/dev',
@@ -92,15 +109,37 @@ export function createContext(opts: NativeFabricsOptions): FabricsContext {
     managedNqnPrefix: prefix,
     resolver: opts.resolver ?? defaultResolver,
     metrics: opts.metrics,
-    logger: opts.logger ?? nullLogger(),
+    logger,
     clock: opts.clock ?? systemClock,
     defaultDeadlineMs: opts.defaultDeadlineMs ?? 30_000,
     stuckConnectingMs: opts.stuckConnectingMs ?? 3_000,
     pollMinMs: opts.pollMinMs ?? 2,
     pollMaxMs: opts.pollMaxMs ?? 50,
-    scan: async () => parseScan(await addon.scan({ sysfsRoot })),
+    scan: async (o) => parseScan(await addon.scan({ sysfsRoot, brief: o?.brief ?? false })),
+    scanController: async (instance) =>
+      parseScan(await addon.scanController(instance, { sysfsRoot })),
+    refreshActive() {
+      if (refreshing !== undefined) {
+        again = true;
+        return refreshing;
+      }
+      refreshing = (async () => {
+        do {
+          again = false;
+          recordActive(ctx, await ctx.scan({ brief: true }));
+        } while (again);
+      })()
+        .catch((err: unknown) => {
+          logger.warn('nvme connections gauge not updated', { error: (err as Error).message });
+        })
+        .finally(() => {
+          refreshing = undefined;
+        });
+      return refreshing;
+    },
     isManaged: (nqn) => nqn.startsWith(prefix) && nqn.length > prefix.length,
   };
+  return ctx;
 }
 
 /** Live controllers of managed subsystems, for the nvmeConnectionsActive gauge. */

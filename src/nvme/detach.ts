@@ -29,14 +29,17 @@ export async function detach(
 ): Promise<DetachResult> {
   assertManaged(ctx, nqn);
   throwIfAborted(opts.signal);
-  const topo = await ctx.scan();
+  const started = ctx.clock.now();
+  // Only which controllers and devices belong to `nqn`, and their states, are needed.
+  const topo = await ctx.scan({ brief: true });
+  const scanned = ctx.clock.now();
   const ctrls = controllersOf(topo, nqn).filter((c) => !isRemoving(c.state));
   if (ctrls.length === 0) return { disconnected: 0 };
   const devices = namespacesOf(topo, nqn).map((n) => n.name);
   const uses = await findDeviceUsers(devices, {
     procRoot: ctx.procRoot,
     sysfsRoot: ctx.sysfsRoot,
-    findOpeners: (paths, o) => ctx.addon.findOpeners(paths, o),
+    deviceUsage: (names, o) => ctx.addon.deviceUsage(names, o),
   });
   if (uses.length > 0) {
     throw new FailedPreconditionError(
@@ -48,6 +51,7 @@ export async function detach(
     );
   }
   throwIfAborted(opts.signal);
+  const checked = ctx.clock.now();
   const results = await Promise.allSettled(
     ctrls.map((c) => ctx.addon.disconnect(c.instance, { sysfsRoot: ctx.sysfsRoot })),
   );
@@ -62,6 +66,11 @@ export async function detach(
     controllers: topo.controllers.filter((c) => c.subsysnqn !== nqn),
   });
   if (failure !== undefined) throw failure;
-  ctx.logger.debug('nvme detached', { nqn, controllers: ctrls.map((c) => c.name) });
+  const now = ctx.clock.now();
+  ctx.logger.debug('nvme detached', {
+    nqn,
+    controllers: ctrls.map((c) => c.name),
+    timings: { scanMs: scanned - started, inUseMs: checked - scanned, disconnectMs: now - checked },
+  });
   return { disconnected: ctrls.length };
 }

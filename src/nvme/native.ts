@@ -110,6 +110,11 @@ export interface SpawnSyscalls {
 export interface ConnectReply {
   readonly instance: number;
   readonly cntlid: number;
+  /**
+   * With `sysfsRoot`: scanController(instance) taken in the same pool job right after the
+   * reply; absent when that lookup failed (the connect still succeeded).
+   */
+  readonly lookup?: RawScan;
 }
 
 /**
@@ -118,11 +123,28 @@ export interface ConnectReply {
  */
 export interface NvmeAddon {
   readonly abiVersion: number;
-  /** One write of `options` to fabricsPath, one read of `instance=N,cntlid=M`. */
-  connect(options: string, opts: { readonly fabricsPath: string }): Promise<ConnectReply>;
+  /**
+   * One write of `options` to fabricsPath, one read of `instance=N,cntlid=M`; with
+   * `sysfsRoot`, then the lookup of the new controller (see ConnectReply.lookup).
+   */
+  connect(
+    options: string,
+    opts: { readonly fabricsPath: string; readonly sysfsRoot?: string },
+  ): Promise<ConnectReply>;
   /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/delete_controller. */
   disconnect(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
-  scan(opts: { readonly sysfsRoot: string }): Promise<RawScan>;
+  /**
+   * Every controller, subsystem and namespace. `brief` reads only controller state and
+   * subsysnqn, namespace nsid and hidden, and subsystem subsysnqn (the rest null): what
+   * finding and judging a subsystem's controllers and devices needs.
+   */
+  scan(opts: { readonly sysfsRoot: string; readonly brief?: boolean }): Promise<RawScan>;
+  /**
+   * The scan limited to controller nvme<instance>, its namespaces and the subsystem it is a
+   * member of (with that subsystem's heads); empty lists when the controller is gone.
+   * Always brief (see scan).
+   */
+  scanController(instance: number, opts: { readonly sysfsRoot: string }): Promise<RawScan>;
   /** Writes `value` to <sysfsRoot>/class/nvme/nvme<instance>/<name>. */
   setAttribute(
     instance: number,
@@ -134,6 +156,34 @@ export interface NvmeAddon {
   rescan(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;
   /** Processes with one of `paths` (at most 64) open, from <procRoot>/<pid>/fd links. */
   findOpeners(paths: readonly string[], opts: { readonly procRoot: string }): Promise<Opener[]>;
+  /**
+   * What the detach in-use check reads, in one pool job: each device of `names` (at most
+   * 64 plain names) and its partitions with 'major:minor' and holders, the text of
+   * <procRoot>/self/mountinfo, and the openers of their /dev nodes. Rejects when mountinfo
+   * or <procRoot> cannot be read, or with E2BIG past 4096 devices and partitions (nothing
+   * is left out silently); a vanished device is listed with dev null.
+   */
+  deviceUsage(
+    names: readonly string[],
+    opts: { readonly sysfsRoot: string; readonly procRoot: string },
+  ): Promise<DeviceUsageReply>;
+}
+
+/** A block device or one of its partitions, from <sysfsRoot>/block. */
+export interface RawBlockNode {
+  readonly name: string;
+  /** 'major:minor'; null when the device is gone. */
+  readonly dev: RawAttr;
+  /** Entries of its holders/ directory (stacked devices such as dm-0). */
+  readonly holders: readonly string[];
+}
+
+export interface DeviceUsageReply {
+  /** The devices asked for, each followed by its partitions. */
+  readonly nodes: readonly RawBlockNode[];
+  readonly mountinfo: string;
+  /** Processes holding /dev/<node> open, for every node above. */
+  readonly openers: readonly Opener[];
 }
 
 export interface Opener {
@@ -164,15 +214,17 @@ export function isNativeError(err: unknown): err is NativeError {
   );
 }
 
-export const ADDON_ABI_VERSION = 4;
+export const ADDON_ABI_VERSION = 5;
 const ADDON_FILE = 'rds_nvme.node';
 const FUNCTIONS = [
   'connect',
   'disconnect',
   'scan',
+  'scanController',
   'setAttribute',
   'rescan',
   'findOpeners',
+  'deviceUsage',
   'probeDevice',
   'mount',
   'umount',

@@ -104,7 +104,7 @@ export function createNvmeCliFabrics(opts: NvmeCliFabricsOptions): Fabrics {
       const ready = await waitForDevice(ctx, target.nqn, target.nsid ?? 1, {
         deadlineAt,
         signal: o.signal,
-        preferred: undefined,
+        connected: undefined,
       });
       const now = ctx.clock.now();
       return {

@@ -2,11 +2,13 @@
  * Benchmarks that need a real kernel: runs a guest bench file in a fresh test VM (one VM with
  * the rds and node roles) and returns the rows it printed as `@@BENCH {json}` lines, plus the
  * VM's boot time. Returns [] with a printed reason when VMs cannot run here.
- * RDS_VM_BENCH_FILE overrides the guest file (path relative to the project root).
+ * RDS_VM_BENCH_FILE overrides the guest file (path relative to the project root);
+ * RDS_NODE_BENCH_ROUNDS, when set, is passed to the guest (node-bench's rounds per method).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchRow } from './types';
+import { NODE_PLUGIN_NODE_FLAGS } from '../../src/runtime-flags';
 import { projectRoot } from '../vm/host-tools';
 import { buildRawConnect } from './native/build-raw-connect';
 import { ensureImage } from '../vm/image';
@@ -22,10 +24,18 @@ export function run(): Promise<BenchRow[]> {
   return runGuestBench(process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH);
 }
 
-/** NodeStage/NodeUnstage broken down, against the same steps done by an nvme-cli script. */
-export const node = { run: (): Promise<BenchRow[]> => runGuestBench(NODE_GUEST_BENCH) };
+/**
+ * NodeStage/NodeUnstage broken down, against the same steps done by an nvme-cli script. The
+ * guest runs the use-cases with the node plugin's Node.js flags, as the DaemonSet does.
+ */
+export const node = {
+  run: (): Promise<BenchRow[]> => runGuestBench(NODE_GUEST_BENCH, NODE_PLUGIN_NODE_FLAGS),
+};
 
-export async function runGuestBench(relativeFile: string): Promise<BenchRow[]> {
+export async function runGuestBench(
+  relativeFile: string,
+  nodeFlags: readonly string[] = [],
+): Promise<BenchRow[]> {
   const file = path.resolve(projectRoot(), relativeFile);
   const reason =
     vmSuiteSkipReason() ?? (fs.existsSync(file) ? null : `no guest bench file ${file}`);
@@ -45,12 +55,23 @@ export async function runGuestBench(relativeFile: string): Promise<BenchRow[]> {
   const topo = await startTopology(SINGLE, { image });
   try {
     const { vm } = topo.rds;
-    const res = await vm.runNode(file, [], { timeoutMs: 20 * 60_000 });
+    const rounds = process.env.RDS_NODE_BENCH_ROUNDS;
+    const res = await vm.runNode(
+      file,
+      [],
+      { timeoutMs: 20 * 60_000, ...(rounds ? { env: { RDS_NODE_BENCH_ROUNDS: rounds } } : {}) },
+      nodeFlags,
+    );
     if (res.exitCode !== 0) {
       throw new Error(`${path.basename(file)} exited ${res.exitCode}: ${res.output.slice(-2000)}`);
     }
     return [
-      { name: 'vm boot (to init ready)', value: vm.bootMs, unit: 'ms', note: vm.accel },
+      {
+        name: 'vm boot (to init ready)',
+        value: vm.bootMs,
+        unit: 'ms',
+        note: [vm.accel, ...nodeFlags].join(' '),
+      },
       ...parseBenchRows(res.output),
     ];
   } finally {

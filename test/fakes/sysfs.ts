@@ -1,7 +1,8 @@
 /**
  * A fake NVMe sysfs: an in-memory model of controllers, subsystems and namespaces that can
  * be rendered two ways, kept equal by a test: `toRaw()` (what the addon's scan() returns,
- * for fakes of the addon) and `writeTo(root)` (a real directory tree the addon scans).
+ * for fakes of the addon; `toRawController()` for scanController()) and `writeTo(root)` (a
+ * real directory tree the addon scans).
  * Layouts follow NVME-KERNEL.md: native multipath puts the visible head under
  * class/nvme-subsystem/nvme-subsysN/ and hidden per-path nodes nvmeXcYnZ under each
  * controller; with multipath=N the namespace sits under the controller itself.
@@ -146,7 +147,8 @@ export class FakeSysfs {
     return [...heads, ...own].filter((n) => !n.hidden).map((n) => n.name);
   }
 
-  toRaw(): RawScan {
+  /** `brief`: only the attributes the addon's brief scan reads, the rest null. */
+  toRaw(opts: { brief?: boolean } = {}): RawScan {
     const controllers: RawController[] = [...this.controllers.values()].map((c) => ({
       name: `nvme${c.instance}`,
       state: c.state,
@@ -186,7 +188,35 @@ export class FakeSysfs {
         s.heads.map((n) => raw(n, `nvme-subsys${s.index}`)),
       ),
     ];
-    return { controllers, subsystems, namespaces, truncated: false };
+    if (opts.brief !== true) return { controllers, subsystems, namespaces, truncated: false };
+    const none = { transport: null, address: null, hostnqn: null, hostid: null, cntlid: null };
+    const tmos = { ctrlLossTmo: null, reconnectDelay: null, fastIoFailTmo: null, kato: null };
+    const blank = { size: null, uuid: null, nguid: null, wwid: null, dev: null };
+    return {
+      controllers: controllers.map((c) => ({ ...c, ...none, ...tmos })),
+      subsystems: subsystems.map((s) => ({ ...s, iopolicy: null })),
+      namespaces: namespaces.map((n) => ({ ...n, ...blank })),
+      truncated: false,
+    };
+  }
+
+  /**
+   * What the addon's scanController(instance) returns: the controller, its namespaces, and
+   * the subsystem it is a member of with that subsystem's heads (empty when it is gone),
+   * with only the attributes a device wait needs (the others null).
+   */
+  toRawController(instance: number): RawScan {
+    const raw = this.toRaw({ brief: true });
+    const name = `nvme${instance}`;
+    const subsystem = raw.subsystems.find((s) => s.members.includes(name));
+    return {
+      controllers: raw.controllers.filter((c) => c.name === name),
+      subsystems: subsystem === undefined ? [] : [subsystem],
+      namespaces: raw.namespaces.filter(
+        (n) => n.parent === name || (subsystem !== undefined && n.parent === subsystem.name),
+      ),
+      truncated: false,
+    };
   }
 
   /** Renders the model as files under `root` (class/nvme, class/nvme-subsystem, block). */

@@ -268,9 +268,14 @@ export class Vm {
   }
 
   /** Runs `node <file> [args]` in the project tree (the guest's cwd is the project root). */
-  runNode(file: string, args: string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
+  runNode(
+    file: string,
+    args: string[] = [],
+    opts: ExecOptions = {},
+    nodeFlags: readonly string[] = [],
+  ): Promise<ExecResult> {
     const root = projectRoot();
-    const cmd = ['node', path.resolve(root, file), ...args].map(shellQuote).join(' ');
+    const cmd = ['node', ...nodeFlags, path.resolve(root, file), ...args].map(shellQuote).join(' ');
     return this.exec(`cd ${shellQuote(root)} && exec ${cmd}`, opts);
   }
 

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseVolumeParams } from '../../../src/domain/params';
+import { NODE_PLUGIN_NODE_FLAGS } from '../../../src/runtime-flags';
+import { parseDockerfile } from './dockerfile';
 import { helm, render } from './tools';
 import { parseManifests, validateObject } from './k8s';
 import type { K8sObject } from './k8s';
@@ -27,6 +29,13 @@ import {
   workload,
 } from './contracts';
 import type { Expect } from './contracts';
+
+/** The script the image's ENTRYPOINT runs (`node <script>`), from the Dockerfile. */
+function imageEntryScript(): string {
+  const docker = parseDockerfile(readFileSync(join(render.ROOT, 'Dockerfile'), 'utf8'));
+  const entry = docker.stages.at(-1)?.instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args;
+  return (JSON.parse(entry ?? '[]') as string[])[1] ?? '(no ENTRYPOINT)';
+}
 
 const SAMPLE_ENV = {
   RDS_CSI_RDS_HOST_KEY_FINGERPRINT: 'SHA256:' + 'A'.repeat(43),
@@ -329,6 +338,11 @@ function checkObjects(t: Test, objs: K8sObject[], vs: ValueSet): void {
     t.same(checkLivenessProbe(npod, 'rds-csi'), []);
     const driver = container(npod, 'rds-csi')!;
     t.same(checkDriverArgs(driver, SAMPLE_ENV), [], 'the driver accepts its command line');
+    t.same(
+      driver.command,
+      ['node', ...NODE_PLUGIN_NODE_FLAGS, imageEntryScript()],
+      "the image's entry point with the node plugin's flags",
+    );
     t.equal(flag(driver.args!, 'mode'), 'node');
     t.equal(
       flag(driver.args!, 'topology-value'),

@@ -33,6 +33,7 @@ interface Probe {
 export interface Container {
   name: string;
   image: string;
+  command?: string[];
   args?: string[];
   env?: EnvVar[];
   ports?: { name?: string; containerPort: number }[];

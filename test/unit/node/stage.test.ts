@@ -1,8 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { FailedPreconditionError, UnavailableError } from '../../../src/domain/errors';
 import type { ProbeResult } from '../../../src/mount/ports';
+import { type RecordStore, createFileRecordStore } from '../../../src/node/records';
 import { stageVolume } from '../../../src/node/stage';
 import { NQN, formatCalls, rig } from './setup';
 
@@ -211,4 +213,82 @@ t.test('a mount error is reported as a mount failure event', async (t) => {
   await t.rejects(stageVolume(r.ctx, r.stageInput()));
   t.equal(r.events.failures.length, 1);
   t.equal(await r.count('mountOperations', { operation: 'mount', status: 'failure' }), 1);
+});
+
+function tempStore(t: Test): RecordStore {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-rec-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return createFileRecordStore(dir);
+}
+
+t.test('the staging record is on disk before anything is formatted or mounted', async (t) => {
+  let seenAtPut: string[] | undefined;
+  let mounterCalls: readonly string[] = [];
+  const store = tempStore(t);
+  const r = rig(t, {
+    records: {
+      ...store,
+      async put(record) {
+        await store.put(record);
+        seenAtPut = [...mounterCalls];
+      },
+    },
+  });
+  mounterCalls = r.mounter.calls;
+  await stageVolume(r.ctx, r.stageInput());
+  t.ok(seenAtPut, 'the record was written');
+  t.same(
+    seenAtPut?.filter((c) => c.startsWith('format') || c.startsWith('mount')),
+    [],
+    'no format or mount before the record was written',
+  );
+  t.ok(
+    r.mounter.calls.some((c) => c.startsWith('mount')),
+    'then it mounted',
+  );
+});
+
+t.test('the stage timings account for every phase of the stage', async (t) => {
+  let clock = 1000;
+  const cost = (ms: number) => {
+    clock += ms;
+  };
+  const store = tempStore(t);
+  const r = rig(t, {
+    now: () => clock,
+    records: {
+      ...store,
+      async get(id) {
+        cost(3);
+        return store.get(id);
+      },
+      async put(record) {
+        cost(7);
+        await store.put(record);
+      },
+    },
+  });
+  const format = r.mounter.format.bind(r.mounter);
+  r.mounter.format = async (device, fsType) => {
+    cost(100);
+    await format(device, fsType);
+  };
+  const mount = r.mounter.mount.bind(r.mounter);
+  r.mounter.mount = async (...args) => {
+    cost(20);
+    await mount(...args);
+  };
+  const res = await stageVolume(r.ctx, r.stageInput());
+  const tm = res.timings;
+  t.match(tm, { recordReadMs: 3, recordWriteMs: 7, formatMs: 100, mountMs: 20, totalMs: 130 });
+  const phases =
+    tm.recordReadMs +
+    tm.attachMs +
+    tm.recordWriteMs +
+    tm.mountCheckMs +
+    tm.probeMs +
+    tm.formatMs +
+    tm.mountMs +
+    tm.growMs;
+  t.equal(phases, tm.totalMs);
 });

@@ -14,6 +14,13 @@ import { FakeSysfs } from '../../fakes/sysfs';
 const addon = loadNvmeAddon();
 const NQN = 'nqn.2000-02.com.mikrotik:pvc-a';
 
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => new Error('expected a rejection'),
+    (e: unknown) => e,
+  );
+}
+
 function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
@@ -51,8 +58,45 @@ t.test('scan of a written fake tree equals the fake model (keeps the fake honest
   const before = fdCount();
   const raw = await addon.scan({ sysfsRoot: root });
   t.same(sorted(raw), sorted(sys.toRaw()));
+  t.same(
+    sorted(await addon.scan({ sysfsRoot: root, brief: true })),
+    sorted(sys.toRaw({ brief: true })),
+    'a brief scan: the same entries, only the attributes that find and judge them',
+  );
   t.equal(fdCount(), before, 'no descriptor leaked');
 });
+
+t.test(
+  'scanController: one controller, its subsystem and heads, as the full scan sees them',
+  async (t) => {
+    const root = await tempDir(t);
+    const sys = new FakeSysfs();
+    sys.connectMultipath({ instance: 0, subsysnqn: NQN }, [1, 3]);
+    sys.connectMultipath({ instance: 2, subsysnqn: NQN, traddr: '127.0.0.2' });
+    sys.connectMultipath({ instance: 4, subsysnqn: `${NQN}-other` });
+    sys.connectSinglePath({ instance: 5, subsysnqn: 'nqn.2000-02.com.mikrotik:pvc-b' });
+    await sys.writeTo(root);
+    await fs.mkdir(path.join(root, 'class/nvme/nvme2/ng0n1'), { recursive: true });
+    const before = fdCount();
+    for (const instance of [0, 2, 4, 5]) {
+      const raw = await addon.scanController(instance, { sysfsRoot: root });
+      t.same(sorted(raw), sorted(sys.toRawController(instance)), `nvme${instance}`);
+      t.equal(raw.controllers.length, 1);
+    }
+    const second = await addon.scanController(2, { sysfsRoot: root });
+    t.same(
+      second.subsystems.map((s) => [...s.members].sort()),
+      [['nvme0', 'nvme2']],
+      'the shared subsystem with both members',
+    );
+    t.same(
+      await addon.scanController(9, { sysfsRoot: root }),
+      { controllers: [], subsystems: [], namespaces: [], truncated: false },
+      'a controller that is gone is absent, not an error',
+    );
+    t.equal(fdCount(), before, 'no descriptor leaked');
+  },
+);
 
 t.test('scan of an empty or missing tree is empty', async (t) => {
   const root = await tempDir(t);
@@ -118,6 +162,27 @@ t.test('connect: a FIFO carries the reply written ahead of it', async (t) => {
   t.teardown(() => handle.close());
   await handle.write('instance=0,cntlid=1\n');
   t.same(await addon.connect('transport=tcp', { fabricsPath: fifo }), { instance: 0, cntlid: 1 });
+  // with sysfsRoot, the same job looks the new controller up
+  const sys = new FakeSysfs();
+  sys.connectMultipath({ instance: 2, subsysnqn: NQN });
+  sys.connectMultipath({ instance: 3, subsysnqn: `${NQN}-other` });
+  await sys.writeTo(path.join(root, 'sys'));
+  await handle.write('instance=2,cntlid=7\n');
+  const reply = await addon.connect('transport=tcp', {
+    fabricsPath: fifo,
+    sysfsRoot: path.join(root, 'sys'),
+  });
+  t.match(reply, { instance: 2, cntlid: 7 });
+  t.same(sorted(reply.lookup!), sorted(sys.toRawController(2)), 'the lookup of nvme2 only');
+  // a lookup that cannot be taken leaves it out; the connect still succeeded
+  await fs.writeFile(path.join(root, 'file'), '');
+  await handle.write('instance=2,cntlid=7\n');
+  t.same(
+    await addon.connect('transport=tcp', { fabricsPath: fifo, sysfsRoot: path.join(root, 'file') }),
+    { instance: 2, cntlid: 7 },
+  );
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  t.throws(() => a.connect!('transport=tcp', { fabricsPath: fifo, sysfsRoot: 'rel' }), TypeError);
 });
 
 t.test('connect: unparseable reply is EPROTO', async (t) => {
@@ -231,6 +296,22 @@ t.test('arguments are validated synchronously on the JS thread', async (t) => {
     TypeError,
   );
   t.throws(
+    call(() => a.scan!({ sysfsRoot: '/sys', brief: 'yes' })),
+    TypeError,
+  );
+  t.throws(
+    call(() => a.scanController!(-1, { sysfsRoot: '/sys' })),
+    TypeError,
+  );
+  t.throws(
+    call(() => a.scanController!('0', { sysfsRoot: '/sys' })),
+    TypeError,
+  );
+  t.throws(
+    call(() => a.scanController!(0, { sysfsRoot: 'sys' })),
+    TypeError,
+  );
+  t.throws(
     call(() => a.setAttribute!(1, '../state', 'x', { sysfsRoot: '/sys' })),
     TypeError,
   );
@@ -253,9 +334,13 @@ t.test('many concurrent calls leak no descriptors', async (t) => {
   const before = fdCount();
   await Promise.all(
     Array.from({ length: 64 }, (_, i) =>
-      i % 2 === 0
+      i % 3 === 0
         ? addon.scan({ sysfsRoot: root })
-        : addon.connect('a=b', { fabricsPath: path.join(root, 'missing') }).catch(() => undefined),
+        : i % 3 === 1
+          ? addon.scanController(i % 8, { sysfsRoot: root })
+          : addon
+              .connect('a=b', { fabricsPath: path.join(root, 'missing') })
+              .catch(() => undefined),
     ),
   );
   t.equal(fdCount(), before);
@@ -293,6 +378,57 @@ t.test('findOpeners walks <procRoot>/<pid>/fd links', async (t) => {
   t.throws(() => a.findOpeners!('x', { procRoot: '/proc' }), TypeError);
   t.throws(() => a.findOpeners!([1], { procRoot: '/proc' }), TypeError);
   t.throws(() => a.findOpeners!(Array(65).fill('/x'), { procRoot: '/proc' }), TypeError);
+});
+
+t.test('deviceUsage: nodes, holders, mountinfo and openers in one pass', async (t) => {
+  const root = await tempDir(t);
+  const sys = path.join(root, 'sys');
+  const proc = path.join(root, 'proc');
+  const block = path.join(sys, 'block/nvme0n1');
+  const write = async (file: string, text: string) => {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, text);
+  };
+  await write(path.join(block, 'dev'), '259:0\n');
+  await write(path.join(block, 'nvme0n1p1/partition'), '1\n');
+  await write(path.join(block, 'nvme0n1p1/dev'), '259:1\n');
+  await fs.mkdir(path.join(block, 'nvme0n1p1/holders/dm-0'), { recursive: true });
+  await fs.mkdir(path.join(block, 'holders'), { recursive: true });
+  await fs.mkdir(path.join(block, 'nvme0c0n1'), { recursive: true }); // not a partition
+  await fs.mkdir(path.join(block, 'queue'), { recursive: true });
+  const mountinfo = '36 1 259:1 / /mnt/a rw - ext4 /dev/nvme0n1p1 rw\n';
+  await write(path.join(proc, 'self/mountinfo'), mountinfo);
+  await fs.mkdir(path.join(proc, '10/fd'), { recursive: true });
+  await fs.symlink('/dev/nvme0n1p1', path.join(proc, '10/fd/3'));
+  await fs.symlink('/dev/nvme9n1', path.join(proc, '10/fd/4'));
+  const before = fdCount();
+  const usage = await addon.deviceUsage(['nvme0n1', 'nvme1n1'], {
+    sysfsRoot: sys,
+    procRoot: proc,
+  });
+  t.same(usage, {
+    nodes: [
+      { name: 'nvme0n1', dev: '259:0', holders: [] },
+      { name: 'nvme0n1p1', dev: '259:1', holders: ['dm-0'] },
+      { name: 'nvme1n1', dev: null, holders: [] },
+    ],
+    mountinfo,
+    openers: [{ pid: 10, path: '/dev/nvme0n1p1' }],
+  });
+  t.match(
+    await rejection(addon.deviceUsage(['nvme0n1'], { sysfsRoot: sys, procRoot: sys })),
+    { code: 'ENOENT', syscall: 'open', path: path.join(sys, 'self/mountinfo') },
+    'an unreadable mountinfo fails the check instead of passing it',
+  );
+  t.equal(fdCount(), before, 'no descriptor leaked');
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const opts = { sysfsRoot: sys, procRoot: proc };
+  t.throws(() => a.deviceUsage!('nvme0n1', opts), TypeError);
+  t.throws(() => a.deviceUsage!(['../nvme0n1'], opts), TypeError);
+  t.throws(() => a.deviceUsage!(['..'], opts), TypeError);
+  t.throws(() => a.deviceUsage!([1], opts), TypeError);
+  t.throws(() => a.deviceUsage!(Array(65).fill('nvme0n1'), opts), TypeError);
+  t.throws(() => a.deviceUsage!(['nvme0n1'], { sysfsRoot: sys }), TypeError);
 });
 
 t.test('probeDevice: errno as data for what is not a block device', async (t) => {

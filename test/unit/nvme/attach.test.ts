@@ -12,7 +12,15 @@ import {
 import { createNativeFabrics, type NativeFabricsOptions } from '../../../src/nvme/fabrics';
 import { DEFAULT_HOSTNQN } from '../../fakes/sysfs';
 import { FakeKernel, nativeError } from './fake-addon';
-import { FakeClock, NQN, metricValue, target, tempDir, testMetrics } from './helpers';
+import {
+  FakeClock,
+  NQN,
+  metricValue,
+  settledMetric,
+  target,
+  tempDir,
+  testMetrics,
+} from './helpers';
 
 async function setup(
   t: { teardown(fn: () => unknown): void },
@@ -49,9 +57,22 @@ t.test('connects, finds the head by NQN and nsid, waits for the node', async (t)
     /^transport=tcp,traddr=127\.0\.0\.1,trsvcid=4420,nqn=nqn\.2000-02\.com\.mikrotik:pvc-a,hostnqn=.*,hostid=.*,reconnect_delay=2,ctrl_loss_tmo=-1$/,
   );
   t.same(clock.sleeps.slice(0, 3), [2, 4, 8], 'short polls backing off');
+  t.same(kernel.controllerScans, [1, 1, 1, 1], 'the wait reads only the new controller nvme1');
   t.equal(await metricValue(metrics, 'nvmeConnects', { status: 'success' }), 1);
-  t.equal(await metricValue(metrics, 'nvmeConnectionsActive'), 2);
+  t.equal(
+    await settledMetric(metrics, 'nvmeConnectionsActive', 2),
+    2,
+    'the gauge, refreshed from a full scan after the attach, counts both controllers',
+  );
   t.ok(res.timings.totalMs >= res.timings.deviceReadyMs);
+});
+
+t.test("the connect's own lookup is the first poll: a ready device needs no other", async (t) => {
+  const { kernel, clock, fabrics } = await setup(t);
+  const res = await fabrics.attach(target);
+  t.match(res, { device: '/dev/nvme0n1', reused: false });
+  t.same(kernel.controllerScans, [0], 'one lookup, taken by the connect');
+  t.same(clock.sleeps, [], 'no poll delay');
 });
 
 t.test('poll delays cap at 50 ms', async (t) => {

@@ -9,9 +9,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {
   ConnectReply,
+  DeviceUsageReply,
   NativeError,
   NvmeAddon,
   Opener,
+  RawBlockNode,
   RawScan,
 } from '../../../src/nvme/native';
 import { FakeSysfs } from '../../fakes/sysfs';
@@ -45,7 +47,7 @@ export function parseOptions(options: string): Record<string, string> {
 }
 
 export class FakeKernel implements NvmeAddon {
-  readonly abiVersion = 4;
+  readonly abiVersion = 5;
   readonly sysfs = new FakeSysfs();
   /** Errno to fail a connect to this subsystem NQN with. */
   readonly connectErrors = new Map<string, string>();
@@ -61,6 +63,8 @@ export class FakeKernel implements NvmeAddon {
   newState = 'live';
   multipath = true;
   scans = 0;
+  /** scanController() calls, by instance. */
+  readonly controllerScans: number[] = [];
   private pending: { at: number; name: string }[] = [];
 
   constructor(readonly devRoot: string) {}
@@ -72,13 +76,15 @@ export class FakeKernel implements NvmeAddon {
     }
   }
 
-  connect(options: string, opts: { fabricsPath: string }): Promise<ConnectReply> {
+  async connect(
+    options: string,
+    opts: { fabricsPath: string; sysfsRoot?: string },
+  ): Promise<ConnectReply> {
     this.connects.push(options);
     const o = parseOptions(options);
     const nqn = o.nqn ?? '';
     const scripted = this.connectErrors.get(nqn);
-    if (scripted !== undefined)
-      return Promise.reject(nativeError(scripted, 'write', opts.fabricsPath));
+    if (scripted !== undefined) throw nativeError(scripted, 'write', opts.fabricsPath);
     for (const c of this.sysfs.controllers.values()) {
       if (
         c.subsysnqn === nqn &&
@@ -87,7 +93,7 @@ export class FakeKernel implements NvmeAddon {
         c.hostnqn === o.hostnqn &&
         c.state !== 'deleting'
       ) {
-        return Promise.reject(nativeError('EALREADY', 'write', opts.fabricsPath));
+        throw nativeError('EALREADY', 'write', opts.fabricsPath);
       }
     }
     let instance = 0;
@@ -107,7 +113,10 @@ export class FakeKernel implements NvmeAddon {
     for (const name of this.sysfs.visibleDevices()) {
       this.pending.push({ at: this.scans + this.devDelayScans, name });
     }
-    return Promise.resolve({ instance: c.instance, cntlid: c.cntlid });
+    const reply = { instance: c.instance, cntlid: c.cntlid };
+    // like the addon: the connect's own lookup of the new controller
+    if (opts.sysfsRoot === undefined) return reply;
+    return { ...reply, lookup: await this.scanController(c.instance) };
   }
 
   disconnect(instance: number): Promise<void> {
@@ -122,12 +131,23 @@ export class FakeKernel implements NvmeAddon {
     return Promise.resolve();
   }
 
-  async scan(): Promise<RawScan> {
+  /** Device nodes come due by the number of lookups, full or targeted. */
+  private async tick(): Promise<void> {
     const now = this.scans++;
     const due = this.pending.filter((p) => p.at <= now);
     this.pending = this.pending.filter((p) => p.at > now);
     for (const p of due) await fs.writeFile(path.join(this.devRoot, p.name), '');
-    return this.sysfs.toRaw();
+  }
+
+  async scan(opts: { sysfsRoot: string; brief?: boolean }): Promise<RawScan> {
+    await this.tick();
+    return this.sysfs.toRaw({ brief: opts.brief ?? false });
+  }
+
+  async scanController(instance: number): Promise<RawScan> {
+    this.controllerScans.push(instance);
+    await this.tick();
+    return this.sysfs.toRawController(instance);
   }
 
   setAttribute(instance: number, name: string, value: string): Promise<void> {
@@ -147,6 +167,41 @@ export class FakeKernel implements NvmeAddon {
       }
     }
     return out;
+  }
+
+  /** The same reads as the addon's, over fake sys and proc trees. */
+  async deviceUsage(
+    names: readonly string[],
+    opts: { sysfsRoot: string; procRoot: string },
+  ): Promise<DeviceUsageReply> {
+    const read = (file: string) =>
+      fs.readFile(file, 'utf8').then(
+        (v) => v.trim(),
+        () => null,
+      );
+    const list = (dir: string) => fs.readdir(dir).catch((): string[] => []);
+    const node = async (name: string, dir: string): Promise<RawBlockNode> => ({
+      name,
+      dev: await read(path.join(dir, 'dev')),
+      holders: await list(path.join(dir, 'holders')),
+    });
+    const nodes: RawBlockNode[] = [];
+    for (const name of names) {
+      const base = path.join(opts.sysfsRoot, 'block', name);
+      nodes.push(await node(name, base));
+      for (const entry of await list(base)) {
+        const dir = path.join(base, entry);
+        if (entry.startsWith(name) && (await read(path.join(dir, 'partition'))) !== null) {
+          nodes.push(await node(entry, dir));
+        }
+      }
+    }
+    const mountinfo = await fs.readFile(path.join(opts.procRoot, 'self', 'mountinfo'), 'utf8');
+    const openers = await this.findOpeners(
+      nodes.map((n) => `/dev/${n.name}`),
+      opts,
+    );
+    return { nodes, mountinfo, openers };
   }
 
   rescan(instance: number): Promise<void> {

@@ -83,3 +83,20 @@ export async function metricValue(
   );
   return match?.value ?? 0;
 }
+
+/**
+ * Waits (a bounded number of event-loop turns, no wall-clock time) until the metric reads
+ * `want`, for values set off the caller's path; returns the last value read.
+ */
+export async function settledMetric(
+  m: NvmeMetrics,
+  name: keyof NvmeMetrics,
+  want: number,
+): Promise<number> {
+  let value = await metricValue(m, name);
+  for (let i = 0; i < 200 && value !== want; i++) {
+    await new Promise((r) => setImmediate(r));
+    value = await metricValue(m, name);
+  }
+  return value;
+}

@@ -45,14 +45,16 @@ t.test('a load failure lists every path tried and why', async (t) => {
 
 t.test('loads the built addon from the package root with the expected surface', async (t) => {
   const addon = loadNvmeAddon();
-  t.equal(addon.abiVersion, 4);
+  t.equal(addon.abiVersion, 5);
   for (const f of [
     'connect',
     'disconnect',
     'scan',
+    'scanController',
     'setAttribute',
     'rescan',
     'findOpeners',
+    'deviceUsage',
     'probeDevice',
     'mount',
     'umount',

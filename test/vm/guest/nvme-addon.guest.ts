@@ -8,6 +8,7 @@ import { loadHostIdentity } from '../../../src/nvme/hostid';
 import { loadNvmeAddon } from '../../../src/nvme/native';
 import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { buildConnectOptions } from '../../../src/nvme/options';
+import { mountUsers } from '../../../src/nvme/inuse';
 import { findNamespace, parseScan } from '../../../src/nvme/topology';
 import { guestEnv } from './env';
 import { fdCount, rejection } from './native-calls';
@@ -142,6 +143,129 @@ t.test('rds_nvme addon on a real kernel', { skip: skip ?? false }, async (t) => 
       s.controllers.filter((c) => c.subsysnqn === NQN).map((c) => c.state),
     );
     t.comment(`states seen while connecting: ${seen.join(',') || '(none yet)'}`);
+    await addon.disconnect(reply.instance, SYS);
+  });
+
+  await t.test(
+    'scanController: the new controller by instance, as the full scan sees it',
+    async (t) => {
+      const reply = await addon.connect(opts(), { ...FABRICS, ...SYS });
+      const looked = parseScan(reply.lookup!);
+      t.same(
+        looked.controllers.map((c) => [c.name, c.state, c.subsysnqn]),
+        [[`nvme${reply.instance}`, 'live', NQN]],
+        "the connect's own lookup sees the new controller live",
+      );
+      t.comment(`namespace at the connect's lookup: ${findNamespace(looked, NQN, 1)?.name}`);
+      const full = parseScan(await addon.scan(SYS));
+      let one = parseScan(await addon.scanController(reply.instance, SYS));
+      for (let i = 0; i < 200 && findNamespace(one, NQN, 1) === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        one = parseScan(await addon.scanController(reply.instance, SYS));
+      }
+      t.same(
+        one.controllers.map((c) => [c.name, c.state, c.subsysnqn]),
+        [[`nvme${reply.instance}`, 'live', NQN]],
+        'only the new controller, live, of its subsystem',
+      );
+      t.equal(one.subsystems.length, 1, 'the one subsystem it is a member of');
+      t.ok(one.subsystems[0]?.controllers.includes(reply.instance));
+      t.equal(
+        findNamespace(one, NQN, 1)?.name,
+        findNamespace(parseScan(await addon.scan(SYS)), NQN, 1)?.name,
+        'the same device as the full scan',
+      );
+      t.ok(full.controllers.length >= one.controllers.length);
+      const gone = 999_999;
+      t.same(
+        await addon.scanController(gone, SYS),
+        { controllers: [], subsystems: [], namespaces: [], truncated: false },
+        'an instance with no controller is an empty view',
+      );
+      // a lookup racing the controller's removal settles with what it saw, never an error
+      const racing = Promise.all([
+        addon.scanController(reply.instance, SYS),
+        addon.disconnect(reply.instance, SYS),
+        addon.scanController(reply.instance, SYS),
+      ]);
+      const [before, , after] = await racing;
+      t.ok(before.controllers.length <= 1 && after.controllers.length <= 1);
+      t.match(await rejection(addon.scanController(0, { sysfsRoot: '/proc/self/status' })), {
+        code: 'ENOTDIR',
+      });
+    },
+  );
+
+  await t.test('deviceUsage: mounts, partitions and openers of a real NVMe device', async (t) => {
+    const reply = await addon.connect(opts(), FABRICS);
+    let ns = findNamespace(parseScan(await addon.scanController(reply.instance, SYS)), NQN, 1);
+    for (let i = 0; i < 200 && (ns === undefined || !fs.existsSync(`/dev/${ns.name}`)); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      ns = findNamespace(parseScan(await addon.scanController(reply.instance, SYS)), NQN, 1);
+    }
+    const dev = ns!.name;
+    const roots = { sysfsRoot: '/sys', procRoot: '/proc' };
+    const idle = await addon.deviceUsage([dev], roots);
+    t.same(
+      idle.nodes.map((n) => n.name),
+      [dev],
+      'no partitions yet',
+    );
+    t.equal(idle.nodes[0]?.dev, fs.readFileSync(`/sys/block/${dev}/dev`, 'utf8').trim());
+    t.same(idle.openers, [], 'nobody holds it open');
+    t.equal(idle.mountinfo, fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+
+    // one MBR partition (type 0x83 from sector 2048 to the end), then a re-read
+    const mbr = Buffer.alloc(512);
+    mbr.writeUInt8(0x83, 446 + 4);
+    mbr.writeUInt32LE(2048, 446 + 8);
+    mbr.writeUInt32LE((64 * 2 ** 20) / 512 - 2048, 446 + 12);
+    mbr.writeUInt16LE(0xaa55, 510);
+    const fd = fs.openSync(`/dev/${dev}`, 'r+');
+    fs.writeSync(fd, mbr, 0, 512, 0);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    execFileSync('blockdev', ['--rereadpt', `/dev/${dev}`]);
+    const part = `${dev}p1`;
+    for (let i = 0; i < 200 && !fs.existsSync(`/dev/${part}`); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    execFileSync('mkfs.ext4', ['-q', '-F', `/dev/${part}`]);
+    fs.mkdirSync('/mnt/usage', { recursive: true });
+    execFileSync('mount', [`/dev/${part}`, '/mnt/usage']);
+    const held = fs.openSync(`/dev/${dev}`, 'r');
+    try {
+      const busy = await addon.deviceUsage([dev], roots);
+      t.same(
+        busy.nodes.map((n) => n.name),
+        [dev, part],
+        'the partition is listed after its device',
+      );
+      const uses = mountUsers(
+        busy.mountinfo,
+        busy.nodes.map((n) => ({ name: n.name, dev: n.dev ?? undefined })),
+      );
+      t.same(
+        uses.map((u) => [u.device, u.detail]),
+        [[part, '/mnt/usage']],
+        'the partition mount',
+      );
+      t.ok(
+        busy.openers.some((o) => o.pid === process.pid && o.path === `/dev/${dev}`),
+        'this process holds the device open',
+      );
+    } finally {
+      fs.closeSync(held);
+      execFileSync('umount', ['/mnt/usage']);
+    }
+    const fds = fdCount();
+    await Promise.all(Array.from({ length: 16 }, () => addon.deviceUsage([dev], roots)));
+    t.equal(fdCount(), fds, 'concurrent calls leak no descriptors');
+    // wipe the partition table so later subtests start from a bare namespace
+    const wipe = fs.openSync(`/dev/${dev}`, 'r+');
+    fs.writeSync(wipe, Buffer.alloc(512), 0, 512, 0);
+    fs.closeSync(wipe);
+    execFileSync('blockdev', ['--rereadpt', `/dev/${dev}`]);
     await addon.disconnect(reply.instance, SYS);
   });
 

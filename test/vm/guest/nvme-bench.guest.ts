@@ -2,7 +2,8 @@
 // latency, side by side in one run, for the driver's native path (rds_nvme addon behind the
 // Fabrics port), nvme-cli (spawned, as other drivers do), and a minimal C program doing the
 // raw write (the floor; build it on the host first: node dist/test/bench/native/build-raw-connect.js).
-// Methods alternate round by round so load changes hit all of them alike. Prints a table
+// Methods alternate within each round, and each round starts with the next method, so
+// load changes and what the previous method left behind hit all of them alike. Prints a table
 // and ratios; asserts only that every operation worked, never a time.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import { loadHostIdentity } from '../../../src/nvme/hostid';
 import { loadNvmeAddon } from '../../../src/nvme/native';
 import { createNativeFabrics } from '../../../src/nvme/fabrics';
 import { createNvmeCliFabrics } from '../../../src/nvme/nvmecli';
+import { type Logger, createLogger } from '../../../src/observability/logger';
 import { buildConnectOptions } from '../../../src/nvme/options';
 import type { AttachTarget, Fabrics } from '../../../src/nvme/ports';
 import { benchLine } from '../protocol';
@@ -25,38 +27,81 @@ const RUNS = 30;
 const skip = nvmeSkipReason();
 if (skip !== null) console.log(`# nvme-bench guest test skipped: ${skip}`);
 
-/** Milliseconds: the whole attach, and its connect part (the write, or the spawn). */
+/**
+ * Milliseconds: the whole attach, its connect part (the write, or the spawn), and where
+ * the method can tell, finer parts (printed as breakdown rows).
+ */
 interface AttachSample {
   readonly total: number;
   readonly connect: number;
+  readonly parts?: Readonly<Record<string, number>>;
+}
+
+interface DetachSample {
+  readonly total: number;
+  readonly parts?: Readonly<Record<string, number>>;
 }
 
 interface Method {
   readonly name: string;
   attach(): Promise<AttachSample>;
-  detach(): Promise<number>;
+  detach(): Promise<DetachSample>;
 }
 
 function ms(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-function fabricsMethod(name: string, fabrics: Fabrics, target: AttachTarget): Method {
+/**
+ * A logger that keeps the phase timings the detach policy logs at debug level, so the
+ * bench can break a detach down without a second code path.
+ */
+function timingsLogger(): { logger: Logger; last(): Record<string, number> | undefined } {
+  let last: Record<string, number> | undefined;
+  const logger = createLogger({
+    level: 'debug',
+    sink: {
+      write: (line: string) => {
+        const rec = JSON.parse(line) as { msg?: string; timings?: Record<string, number> };
+        if (rec.msg === 'nvme detached') last = rec.timings;
+        return true;
+      },
+    },
+  });
+  return { logger, last: () => last };
+}
+
+function fabricsMethod(
+  name: string,
+  fabrics: Fabrics,
+  target: AttachTarget,
+  detachTimings?: () => Record<string, number> | undefined,
+): Method {
   return {
     name,
     async attach() {
       const t0 = process.hrtime.bigint();
       const res = await fabrics.attach(target, { deadlineMs: 120_000 });
+      const total = ms(t0);
       if (res.reused)
         throw new Error(`${name}: attach reused a controller (previous detach failed)`);
-      return { total: ms(t0), connect: res.timings.connectMs };
+      const { connectMs, deviceReadyMs } = res.timings;
+      return {
+        total,
+        connect: connectMs,
+        parts: { 'device wait': deviceReadyMs, other: total - connectMs - deviceReadyMs },
+      };
     },
     async detach() {
       const t0 = process.hrtime.bigint();
       const res = await fabrics.detach(NQN);
+      const total = ms(t0);
       if (res.disconnected !== 1)
         throw new Error(`${name}: detach disconnected ${res.disconnected}`);
-      return ms(t0);
+      const parts = detachTimings?.();
+      if (parts === undefined) return { total };
+      const known = Object.values(parts).reduce((a, b) => a + b, 0);
+      return { total, parts: { ...parts, other: total - known } };
     },
   };
 }
@@ -74,7 +119,11 @@ function rawMethod(binary: string, options: string): Method {
         readyMs: number;
       };
       instance = out.instance;
-      return Promise.resolve({ total: out.readyMs, connect: out.connectMs });
+      return Promise.resolve({
+        total: out.readyMs,
+        connect: out.connectMs,
+        parts: { 'device wait': out.readyMs - out.connectMs },
+      });
     },
     detach() {
       const out = JSON.parse(
@@ -82,7 +131,7 @@ function rawMethod(binary: string, options: string): Method {
       ) as {
         disconnectMs: number;
       };
-      return Promise.resolve(out.disconnectMs);
+      return Promise.resolve({ total: out.disconnectMs });
     },
   };
 }
@@ -119,8 +168,14 @@ t.test(
       hostid: host.hostid,
     };
     const addon = loadNvmeAddon();
+    const timings = timingsLogger();
     const methods: Method[] = [
-      fabricsMethod('addon (Fabrics port)', createNativeFabrics({ addon }), target),
+      fabricsMethod(
+        'addon (Fabrics port)',
+        createNativeFabrics({ addon, logger: timings.logger }),
+        target,
+        timings.last,
+      ),
       fabricsMethod('nvme-cli (spawned)', createNvmeCliFabrics({ addon }), target),
     ];
     const raw = path.resolve(__dirname, '../../../../build/bench/raw-connect');
@@ -135,17 +190,39 @@ t.test(
     const samples = new Map(
       methods.map((m) => [
         m.name,
-        { attach: [] as number[], connect: [] as number[], detach: [] as number[] },
+        {
+          attach: [] as number[],
+          connect: [] as number[],
+          detach: [] as number[],
+          parts: new Map<string, number[]>(),
+        },
       ]),
     );
+    const addParts = (
+      into: Map<string, number[]>,
+      what: string,
+      parts?: Record<string, number>,
+    ) => {
+      for (const [k, v] of Object.entries(parts ?? {})) {
+        const key = `${what} ${k}`;
+        into.set(key, [...(into.get(key) ?? []), v]);
+      }
+    };
     for (let round = 0; round < WARMUP + RUNS; round++) {
-      for (const m of methods) {
+      // Each round starts with the next method: an attach right after another method's
+      // detach meets the kernel's deferred teardown of that controller, and a spawned
+      // method starts later than an in-process one, so a fixed order favours some methods.
+      const order = methods.map((_, i) => methods[(i + round) % methods.length]!);
+      for (const m of order) {
         const a = await m.attach();
         const d = await m.detach();
-        if (round >= WARMUP) {
-          samples.get(m.name)?.attach.push(a.total);
-          samples.get(m.name)?.connect.push(a.connect);
-          samples.get(m.name)?.detach.push(d);
+        const s = samples.get(m.name);
+        if (round >= WARMUP && s !== undefined) {
+          s.attach.push(a.total);
+          s.connect.push(a.connect);
+          s.detach.push(d.total);
+          addParts(s.parts, 'attach', { connect: a.connect, ...a.parts });
+          addParts(s.parts, 'detach', d.parts);
         }
       }
     }
@@ -157,6 +234,7 @@ t.test(
         attach: stats(s.attach),
         connect: stats(s.connect),
         detach: stats(s.detach),
+        parts: [...s.parts].map(([k, v]) => [k, stats(v).p50] as const),
         n: s.attach.length,
       };
     });
@@ -179,6 +257,10 @@ t.test(
         `ratio addon/raw floor: attach ${ratio(native?.attach.p50, floor.attach.p50)}x, detach ${ratio(native?.detach.p50, floor.detach.p50)}x (p50)`,
       );
     }
+    lines.push('breakdown, p50 of each part (ms):');
+    for (const r of rows) {
+      lines.push(`  ${r.name}: ${r.parts.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+    }
     for (const l of lines) console.log(`# ${l}`);
     // rows for `npm run bench` (test/bench/vm.ts collects @@BENCH lines)
     for (const r of rows) {
@@ -188,6 +270,9 @@ t.test(
       ] as const) {
         console.log(benchLine({ name: `nvme ${what} p50: ${r.name}`, value: st.p50, unit: 'ms' }));
         console.log(benchLine({ name: `nvme ${what} p90: ${r.name}`, value: st.p90, unit: 'ms' }));
+      }
+      for (const [part, p50] of r.parts) {
+        console.log(benchLine({ name: `nvme ${part} p50: ${r.name}`, value: p50, unit: 'ms' }));
       }
     }
     const rowRatio = (name: string, a: number | undefined, b: number | undefined) => {
