@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HOST_NQN_ANNOTATION } from '../../src/kube/ports';
+import { NODE_PLUGIN_NODE_FLAGS } from '../../src/runtime-flags';
 import { generateSshKeyPair } from '../../src/sim/keys';
 import { FakeKubeApiServer } from '../fakes/kube-apiserver';
 import { csiClient, type CsiClient } from '../helpers/csi';
@@ -177,6 +178,8 @@ async function build(
   // ---- node plugins ----
   const nodeArgv = (n: NodeName) => [
     'node',
+    // As the chart's DaemonSet runs it.
+    ...NODE_PLUGIN_NODE_FLAGS,
     path.join(root, 'dist/src/main.js'),
     'serve',
     '--mode=node',
