@@ -7,8 +7,7 @@ import crypto from 'node:crypto';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { DENY_ALL_HOST_NQN } from '../../src/domain/attachment';
-import { HOST_NQN_ANNOTATION } from '../../src/kube/ports';
-import { DRIVER, node as nodeObj, pv, pvc, va } from '../integration/kube/helpers';
+import { DRIVER, pv, pvc, va } from '../integration/kube/helpers';
 import { shellQuote } from '../vm/protocol';
 import type { Bed, NodeName } from './bed-types';
 import { failText } from './gen';
@@ -510,8 +509,18 @@ export class Executor {
     this.snapshots.delete(snap);
   }
 
-  private vaName(v: VolumeRuntime, n: NodeName): string {
+  private vaName(v: VolumeRuntime, n: NodeName | 'c'): string {
     return `csi-${crypto.createHash('sha256').update(`${v.pvName}${DRIVER}${n}`).digest('hex')}`;
+  }
+
+  /** The ControllerPublishVolume request the attacher sends for `v` on node `n`. */
+  private publishRequest(v: VolumeRuntime, n: NodeName | 'c'): Record<string, unknown> {
+    return {
+      volume_id: v.volumeId,
+      node_id: n,
+      volume_capability: v.capability,
+      volume_context: v.ctx,
+    };
   }
 
   private async attach(i: number, vol: string, n: NodeName, entry: HistoryEntry) {
@@ -523,16 +532,13 @@ export class Executor {
       entry,
       'ControllerPublishVolume',
       (deadlineMs) =>
-        this.bed.controller().controller<{ publish_context: Record<string, string> }>(
-          'ControllerPublishVolume',
-          {
-            volume_id: v.volumeId,
-            node_id: n,
-            volume_capability: v.capability,
-            volume_context: v.ctx,
-          },
-          { deadlineMs },
-        ),
+        this.bed
+          .controller()
+          .controller<{ publish_context: Record<string, string> }>(
+            'ControllerPublishVolume',
+            this.publishRequest(v, n),
+            { deadlineMs },
+          ),
       this.nodeAbsenceExplains(n),
     );
     if (!v.publishContext.has(n) && v.publishContext.size === 1 && v.migration === undefined) {
@@ -551,7 +557,7 @@ export class Executor {
     const v = this.vol(vol);
     const before = await this.bed.allowList(v.ctx.nqn ?? '');
     const created = Date.now();
-    const name = `csi-${crypto.createHash('sha256').update(`${v.pvName}${DRIVER}${n}`).digest('hex')}`;
+    const name = this.vaName(v, n);
     this.bed.api.put('volumeattachments', va(name, v.pvName, n, created, false));
     try {
       const refused = await this.call(
@@ -559,16 +565,9 @@ export class Executor {
         entry,
         'ControllerPublishVolume',
         async (deadlineMs) => {
-          await this.bed.controller().controller(
-            'ControllerPublishVolume',
-            {
-              volume_id: v.volumeId,
-              node_id: n,
-              volume_capability: v.capability,
-              volume_context: v.ctx,
-            },
-            { deadlineMs },
-          );
+          await this.bed
+            .controller()
+            .controller('ControllerPublishVolume', this.publishRequest(v, n), { deadlineMs });
           return false;
         },
         undefined,
@@ -911,11 +910,4 @@ export class Executor {
   nqnOf(vol: string): string | undefined {
     return this.volumes.get(vol)?.ctx.nqn;
   }
-
-  /** Node objects as a cluster keeps them (kubelet re-registers a removed one). */
-  static nodeObject(name: NodeName, hostNqn?: string) {
-    return nodeObj(name, hostNqn === undefined ? {} : { hostNqn });
-  }
 }
-
-export { HOST_NQN_ANNOTATION };
