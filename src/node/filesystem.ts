@@ -4,6 +4,7 @@
  */
 import { FailedPreconditionError, UnavailableError } from '../domain/errors';
 import type { FsType } from '../domain/volume-context';
+import type { ProbeResult } from '../mount/ports';
 import type { NodeContext } from './deps';
 import { since } from './ops';
 
@@ -27,12 +28,20 @@ export async function ensureFilesystem(
   volumeId: string,
   device: string,
   fsType: FsType,
-  signal?: AbortSignal,
+  opts: {
+    readonly signal?: AbortSignal | undefined;
+    /** The first probe, already taken by the caller (see probeEarly). */
+    readonly firstProbe?: EarlyProbe | undefined;
+  } = {},
 ): Promise<PrepareResult> {
+  const { signal, firstProbe } = opts;
   const t0 = ctx.now();
   let lastReason = '';
   for (let attempt = 1; attempt <= ctx.timing.probeAttempts; attempt++) {
-    const probe = await ctx.mounter.probe(device, signal ? { signal } : {});
+    const probe =
+      attempt === 1 && firstProbe !== undefined
+        ? unwrap(firstProbe)
+        : await ctx.mounter.probe(device, signal ? { signal } : {});
     if (probe.kind === 'filesystem') {
       if (probe.fsType !== fsType) {
         throw new FailedPreconditionError(
@@ -70,6 +79,32 @@ export async function ensureFilesystem(
       `(${lastReason}); not formatting it, retry later`,
     { volumeId, device },
   );
+}
+
+/** A probe taken ahead of its use: its outcome, a result or the error it threw. */
+export type EarlyProbe =
+  | { readonly ok: true; readonly result: ProbeResult }
+  | { readonly ok: false; readonly error: unknown };
+
+/**
+ * Probes `device` now, to be handed to ensureFilesystem later. Probing only reads the
+ * device, so it may run beside other work; what it found is used only once the caller has
+ * decided to format or mount. Never rejects: an error is kept and thrown where it is used.
+ */
+export function probeEarly(
+  ctx: NodeContext,
+  device: string,
+  signal?: AbortSignal,
+): Promise<EarlyProbe> {
+  return ctx.mounter.probe(device, signal ? { signal } : {}).then(
+    (result) => ({ ok: true, result }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function unwrap(probe: EarlyProbe): ProbeResult {
+  if (probe.ok) return probe.result;
+  throw probe.error;
 }
 
 /** Grows the mounted filesystem when the device is larger than it. Returns ms spent (0 = no grow). */

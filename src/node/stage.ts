@@ -10,7 +10,13 @@ import type { FsType, VolumeContext } from '../domain/volume-context';
 import { mountAt } from '../mount/mountinfo';
 import type { MountEntry } from '../mount/ports';
 import type { NodeContext } from './deps';
-import { countMount, ensureFilesystem, growIfLarger } from './filesystem';
+import {
+  type EarlyProbe,
+  countMount,
+  ensureFilesystem,
+  growIfLarger,
+  probeEarly,
+} from './filesystem';
 import { mountIsOn, reportStale, staleRepaired, unmountAll } from './mounts';
 import { attachVolume, instrument, since } from './ops';
 import type { StagingRecord } from './records';
@@ -39,11 +45,12 @@ export interface StageTimings {
   readonly attachMs: number;
   /**
    * Writing the staging record and, alongside it for mount access, reading what is mounted
-   * now and the device's number.
+   * now and the device's number and, on a first stage at the path, probing the device.
    */
   readonly recordWriteMs: number;
   /** The rest of the check of the staging path: its state, unmounting a stale mount. */
   readonly mountCheckMs: number;
+  /** Probing the device after the record was written (retries; a repaired stale mount). */
   readonly probeMs: number;
   readonly formatMs: number;
   readonly mountMs: number;
@@ -108,15 +115,21 @@ export function stageVolume(
       device: attached.device,
     };
     // The record is on disk before anything is formatted or mounted; the reads overlap it.
+    // Unless the record says this path already holds the volume (a repeated stage, which
+    // mounts nothing), the device's first probe runs alongside too: it only reads.
     const tWrite = ctx.now();
-    const [seen] = await Promise.all([
-      input.access.kind === 'mount' ? readMountState(ctx, attached.device) : undefined,
+    const mount = input.access.kind === 'mount';
+    const [seen, early] = await Promise.all([
+      mount ? readMountState(ctx, attached.device) : undefined,
+      mount && previous?.stagingPath !== input.stagingPath
+        ? probeEarly(ctx, attached.device, signal)
+        : undefined,
       ctx.records.put(record),
     ]);
     const recordWriteMs = since(ctx, tWrite);
     const phase =
       input.access.kind === 'mount'
-        ? await mountStaging(ctx, record, input.access, attached.device, signal, seen)
+        ? await mountStaging(ctx, record, input.access, attached.device, signal, seen, early)
         : { ...NO_MOUNT, alreadyStaged: previous?.stagingPath === input.stagingPath };
     const timings: StageTimings = {
       recordReadMs,
@@ -197,7 +210,8 @@ async function readMountState(ctx: NodeContext, device: string): Promise<MountSt
  * The mount part of staging, also used by publish to repair a stale staging mount. A
  * healthy mount of the current device at the path → nothing to do. A mount of anything
  * else (a vanished or renumbered device) is reported and unmounted first. `seen` is that
- * state read by the caller after the attach, if it has it.
+ * state read by the caller after the attach, if it has it; `early` a probe of the device
+ * taken alongside, used only when nothing had to be unmounted first.
  */
 export async function mountStaging(
   ctx: NodeContext,
@@ -206,6 +220,7 @@ export async function mountStaging(
   device: string,
   signal?: AbortSignal,
   seen?: MountState,
+  early?: EarlyProbe,
 ): Promise<MountPhase> {
   const at = record.stagingPath;
   const t0 = ctx.now();
@@ -236,7 +251,10 @@ export async function mountStaging(
     }
   }
   try {
-    const prep = await ensureFilesystem(ctx, record.volumeId, device, access.fsType, signal);
+    const prep = await ensureFilesystem(ctx, record.volumeId, device, access.fsType, {
+      signal,
+      firstProbe: repairing ? undefined : early,
+    });
     if (ctx.fsckOnStage && !prep.formatted) {
       await countMount(ctx, 'fsck', () => ctx.mounter.check(device, access.fsType));
     }

@@ -292,3 +292,62 @@ t.test('the stage timings account for every phase of the stage', async (t) => {
     tm.growMs;
   t.equal(phases, tm.totalMs);
 });
+
+t.test('a first stage probes the device alongside the record write', async (t) => {
+  let probesAtPut: number | undefined;
+  let mounterCalls: readonly string[] = [];
+  const store = tempStore(t);
+  const r = rig(t, {
+    records: {
+      ...store,
+      async put(record) {
+        probesAtPut = mounterCalls.filter((c) => c.startsWith('probe')).length;
+        await store.put(record);
+      },
+    },
+  });
+  mounterCalls = r.mounter.calls;
+  const res = await stageVolume(r.ctx, r.stageInput());
+  t.equal(probesAtPut, 1, 'the probe was under way when the record write began');
+  t.ok(res.formatted);
+  t.equal(
+    r.mounter.calls.filter((c) => c.startsWith('probe')).length,
+    1,
+    'the early probe is the one used: one probe in all',
+  );
+});
+
+t.test('a repeated stage at the same path does not probe', async (t) => {
+  const r = rig(t);
+  await stageVolume(r.ctx, r.stageInput());
+  const before = r.mounter.calls.length;
+  const res = await stageVolume(r.ctx, r.stageInput());
+  t.ok(res.alreadyStaged);
+  t.same(r.mounter.calls.slice(before), [], 'no probe, format or mount');
+});
+
+t.test('an early probe that throws fails the stage before anything is formatted', async (t) => {
+  const r = rig(t);
+  r.mounter.probe = () => Promise.reject(new Error('probe blew up'));
+  await t.rejects(stageVolume(r.ctx, r.stageInput()), /probe blew up/);
+  t.same(formatCalls(r.mounter), []);
+  t.same(r.mounter.table, []);
+});
+
+t.test('after unmounting a stale mount the device is probed again', async (t) => {
+  const r = rig(t);
+  r.mounter.filesystems.set('/dev/nvme0n1', { type: 'ext4', size: 1024 ** 3 });
+  await stageVolume(r.ctx, r.stageInput());
+  // The record is lost (it names this path otherwise, and no early probe is taken).
+  await r.ctx.records.remove('pvc-1');
+  const moved = r.fabrics.renumber(NQN);
+  r.mounter.moveFilesystem('/dev/nvme0n1', moved);
+  // The early probe, taken while the stale mount was still there, says empty; the probe
+  // after the unmount finds the filesystem. Only the second may decide.
+  r.mounter.probeScript.push({ kind: 'empty' });
+  const res = await stageVolume(r.ctx, r.stageInput());
+  t.notOk(res.formatted, 'not formatted on the early answer');
+  t.same(formatCalls(r.mounter), []);
+  t.equal(r.mounter.calls.filter((c) => c === `probe ${moved}`).length, 2);
+  t.equal(r.mounter.table[0]?.source, moved);
+});
