@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, FailedPreconditionError } from '../domain/errors';
 import { isReadOnly, mountAt } from '../mount/mountinfo';
+import type { MountEntry } from '../mount/ports';
 import type { VolumeContext } from '../domain/volume-context';
 import { stagedVolume } from './compat/go-staged';
 import type { NodeContext } from './deps';
@@ -50,12 +51,18 @@ export function publishVolume(
         { volumeId: input.volumeId },
       );
     }
-    const device = await currentDevice(ctx, record, signal);
-    const source = input.access === 'mount' ? record.stagingPath : device;
-    if (input.access === 'mount') await ensureStagingMount(ctx, record, device, signal);
+    // The device, the mount table and (for mount access) the target directory at once; the
+    // table is read again only if the staging mount had to be repaired.
+    const mount = input.access === 'mount';
+    const [device, seenMounts] = await Promise.all([
+      currentDevice(ctx, record, signal),
+      ctx.mounter.mounts(),
+      mount ? makeTarget(input.targetPath, 'mount') : undefined,
+    ]);
     const dev = { majorMinor: await ctx.mounter.deviceNumber(device), path: device };
-
-    const mounts = await ctx.mounter.mounts();
+    const source = mount ? record.stagingPath : device;
+    const repaired = mount ? await ensureStagingMount(ctx, record, dev, seenMounts, signal) : false;
+    const mounts = repaired ? await ctx.mounter.mounts() : seenMounts;
     const existing = mountAt(mounts, input.targetPath);
     if (existing) {
       if (mountIsOn(existing, dev)) {
@@ -79,7 +86,7 @@ export function publishVolume(
       }
       staleRepaired(ctx, input.volumeId, input.targetPath, true);
     }
-    await makeTarget(input.targetPath, input.access);
+    if (!mount) await makeTarget(input.targetPath, 'block');
     await countMount(ctx, 'bind', () =>
       ctx.mounter.bind(source, input.targetPath, input.readonly, signal ? { signal } : {}),
     );
@@ -116,24 +123,34 @@ async function currentDevice(
 }
 
 /** The staging mount must be a healthy mount of `device`; a stale one is remounted. */
+/** True when the staging mount was stale and has been mounted again. */
 async function ensureStagingMount(
   ctx: NodeContext,
   record: StagingRecord,
-  device: string,
+  dev: { readonly majorMinor: string | undefined; readonly path: string },
+  mounts: readonly MountEntry[],
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const fsType = record.fsType;
   if (fsType === undefined) {
     throw new FailedPreconditionError(`staging record of ${record.volumeId} has no filesystem`);
   }
-  const existing = mountAt(await ctx.mounter.mounts(), record.stagingPath);
+  const existing = mountAt(mounts, record.stagingPath);
   if (!existing) {
     throw new FailedPreconditionError(
       `volume ${record.volumeId} is not mounted at ${record.stagingPath}; stage it first`,
       { volumeId: record.volumeId },
     );
   }
-  await mountStaging(ctx, record, { fsType, flags: record.mountFlags ?? [] }, device, signal);
+  const phase = await mountStaging(
+    ctx,
+    record,
+    { fsType, flags: record.mountFlags ?? [] },
+    dev.path,
+    signal,
+    { majorMinor: dev.majorMinor, mounts },
+  );
+  return !phase.alreadyStaged;
 }
 
 /** A directory for a filesystem bind, a regular file for a device bind. */

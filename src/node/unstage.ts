@@ -26,14 +26,17 @@ export function unstageVolume(
   signal?: AbortSignal,
 ): Promise<void> {
   return instrument(ctx, 'unstage', async () => {
-    const record = await ctx.records.get(input.volumeId);
+    // Both only read; the mount table is read before anything is unmounted either way.
+    const [record, mounts] = await Promise.all([
+      ctx.records.get(input.volumeId),
+      ctx.mounter.mounts(),
+    ]);
     if (record && record.stagingPath !== input.stagingPath) {
       throw new FailedPreconditionError(
         `volume ${input.volumeId} is staged at ${record.stagingPath}, not ${input.stagingPath}`,
         { volumeId: input.volumeId },
       );
     }
-    const mounts = await ctx.mounter.mounts();
     const staging = mountAt(mounts, input.stagingPath);
     const nqn = record?.context.nqn ?? (await nqnWithoutRecord(ctx, input));
     const attached = nqn === undefined ? undefined : await ctx.fabrics.find(nqn);

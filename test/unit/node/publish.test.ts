@@ -20,6 +20,7 @@ function input(r: Rig, o: Partial<PublishInput> = {}): PublishInput {
 t.test('publish before stage → FAILED_PRECONDITION', async (t) => {
   const r = rig(t);
   await t.rejects(publishVolume(r.ctx, input(r)), FailedPreconditionError);
+  t.notOk(fs.existsSync(r.target), 'no target directory made');
   t.equal(await r.count('volumeOperations', { operation: 'publish', status: 'failure' }), 1);
 });
 
@@ -27,6 +28,7 @@ t.test('publish with the other access type than staged → FAILED_PRECONDITION',
   const r = rig(t);
   await stageVolume(r.ctx, r.stageInput());
   await t.rejects(publishVolume(r.ctx, input(r, { access: 'block' })), FailedPreconditionError);
+  t.notOk(fs.existsSync(r.target), 'no target made');
 });
 
 t.test('mount publish binds the staging mount; idempotent; read-only honoured', async (t) => {
