@@ -13,10 +13,11 @@ export interface Clock {
   /** Resolves after `ms`; rejects with CancelledError when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
-   * A deadline timer: like sleep, but nothing waits on it in sequence (it only races other
-   * work), so a test clock may leave it pending instead of advancing time.
+   * A deadline timer: calls `fire` after `ms` unless the returned cancel runs first. Nothing
+   * waits on it in sequence (it only races other work), so a test clock may never fire it.
+   * A callback, not a promise: cancelling one is clearTimeout, with no abort error made.
    */
-  timer(ms: number, signal?: AbortSignal): Promise<void>;
+  timer(ms: number, fire: () => void): () => void;
 }
 
 async function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -30,7 +31,10 @@ async function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
 export const systemClock: Clock = {
   now: () => performance.now(),
   sleep: realSleep,
-  timer: realSleep,
+  timer(ms, fire) {
+    const handle = setTimeout(fire, ms);
+    return () => clearTimeout(handle);
+  },
 };
 
 export interface PollOptions {
@@ -81,24 +85,37 @@ export async function pollUntil<T>(
  * stopped (a fabrics write cannot be interrupted); its late result is simply not awaited,
  * and callers stay correct because a retried connect reuses what it left behind.
  */
-export async function raceDeadline<T>(
+export function raceDeadline<T>(
   work: Promise<T>,
   opts: { clock: Clock; deadlineAt: number; signal?: AbortSignal; what: string },
 ): Promise<T> {
   throwIfAborted(opts.signal);
-  const stop = new AbortController();
-  const abort =
-    opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal]);
-  const timer = opts.clock
-    .timer(Math.max(0, opts.deadlineAt - opts.clock.now()), abort)
-    .then((): never => {
-      throw new DeadlineExceededError(`${opts.what} did not finish before the deadline`);
-    });
-  try {
-    return await Promise.race([work, timer]);
-  } finally {
-    stop.abort();
-    timer.catch(() => undefined);
-    work.catch(() => undefined);
-  }
+  const { signal } = opts;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      cancel();
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = (): void =>
+      settle(() =>
+        reject(new CancelledError('operation cancelled', {}, { cause: signal?.reason })),
+      );
+    const cancel = opts.clock.timer(Math.max(0, opts.deadlineAt - opts.clock.now()), () =>
+      settle(() =>
+        reject(new DeadlineExceededError(`${opts.what} did not finish before the deadline`)),
+      ),
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // A late result or error of the work lands here after the race is decided: ignored.
+    work.then(
+      (value) => settle(() => resolve(value)),
+      // The work's own rejection, passed on as it is (the addon rejects with NativeError).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      (err: unknown) => settle(() => reject(err)),
+    );
+  });
 }

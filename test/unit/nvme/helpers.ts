@@ -37,13 +37,16 @@ export class FakeClock implements Clock {
     return Promise.resolve();
   }
 
-  /** Deadline timers never fire on their own; they reject when aborted. */
-  timer(_ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((_, reject) => {
-      signal?.addEventListener('abort', () => reject(new CancelledError('operation cancelled')), {
-        once: true,
-      });
-    });
+  /** Deadline timers never fire on their own; the ones still pending are counted. */
+  pendingTimers = 0;
+
+  timer(_ms: number, _fire: () => void): () => void {
+    this.pendingTimers++;
+    let cancelled = false;
+    return () => {
+      if (!cancelled) this.pendingTimers--;
+      cancelled = true;
+    };
   }
 }
 

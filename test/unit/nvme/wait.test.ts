@@ -99,3 +99,37 @@ t.test('raceDeadline: work wins, deadline wins, abort wins', async (t) => {
     /boom/,
   );
 });
+
+t.test('raceDeadline leaves no timer or abort listener behind once decided', async (t) => {
+  const clock = new FakeClock();
+  const ac = new AbortController();
+  let listeners = 0;
+  const add = ac.signal.addEventListener.bind(ac.signal);
+  const remove = ac.signal.removeEventListener.bind(ac.signal);
+  ac.signal.addEventListener = (...args: Parameters<typeof add>) => {
+    listeners++;
+    add(...args);
+  };
+  ac.signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+    listeners--;
+    remove(...args);
+  };
+  const opts = { clock, deadlineAt: clock.now() + 1000, signal: ac.signal, what: 'x' };
+  t.equal(await raceDeadline(Promise.resolve(7), opts), 7);
+  await t.rejects(raceDeadline(Promise.reject(new Error('boom')), opts), /boom/);
+  t.equal(clock.pendingTimers, 0, 'every deadline timer was cancelled');
+  t.equal(listeners, 0, 'every abort listener was removed');
+  // Work that settles after an abort changes nothing and raises no unhandled rejection.
+  let fail: (err: Error) => void = () => undefined;
+  const late = raceDeadline(
+    new Promise<never>((_, reject) => {
+      fail = reject;
+    }),
+    opts,
+  );
+  ac.abort();
+  await t.rejects(late, CancelledError);
+  fail(new Error('late'));
+  await new Promise((r) => setImmediate(r));
+  t.equal(clock.pendingTimers, 0);
+});
