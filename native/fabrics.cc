@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 
 #include <cstdlib>
 #include <optional>
@@ -21,6 +22,13 @@ namespace {
 // The kernel rejects option strings longer than one page.
 constexpr size_t kMaxOptionBytes = 4096;
 
+// CLOCK_MONOTONIC in ms, the clock libuv's hrtime (process.hrtime) reads.
+double MonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
 // Parses a leading unsigned decimal after `key` at *pos; advances *pos past the digits.
 bool ParseField(const std::string& text, const char* key, size_t* pos, long* out) {
   std::string prefix(key);
@@ -38,14 +46,16 @@ bool ParseField(const std::string& text, const char* key, size_t* pos, long* out
 class ConnectWorker : public PromiseWorker {
  public:
   ConnectWorker(Napi::Env env, std::string options, std::string path,
-                std::optional<std::string> sysfs_root)
+                std::optional<std::string> sysfs_root, std::optional<std::string> dev_root)
       : PromiseWorker(env, "rds_nvme.connect"),
         options_(std::move(options)),
         path_(std::move(path)),
-        sysfs_root_(std::move(sysfs_root)) {}
+        sysfs_root_(std::move(sysfs_root)),
+        dev_root_(std::move(dev_root)) {}
 
  protected:
   void Execute() override {
+    started_ms_ = MonotonicMs();
     UniqueFd fd(OpenRetry(path_, O_RDWR));
     if (!fd.Valid()) {
       error_ = ErrnoError{errno, "open", path_};
@@ -73,15 +83,17 @@ class ConnectWorker : public PromiseWorker {
       error_ = ErrnoError{EPROTO, "read", path_};
       return;
     }
+    replied_ms_ = MonotonicMs();
     // The first look at the new controller in the same job: by the time the write
     // returns its namespace is usually there, and the attach then needs no second trip
     // through the pool. A lookup that fails leaves the caller to look again; the connect
     // itself succeeded.
     if (sysfs_root_) {
-      lookup_.emplace(*sysfs_root_, static_cast<uint32_t>(instance_), true);
+      lookup_.emplace(*sysfs_root_, static_cast<uint32_t>(instance_), true, dev_root_);
       ErrnoError ignored;
       if (!lookup_->Take(&ignored)) lookup_.reset();
     }
+    done_ms_ = MonotonicMs();
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -89,6 +101,11 @@ class ConnectWorker : public PromiseWorker {
     result.Set("instance", Napi::Number::New(env, static_cast<double>(instance_)));
     result.Set("cntlid", Napi::Number::New(env, static_cast<double>(cntlid_)));
     if (lookup_) result.Set("lookup", lookup_->ToJs(env));
+    Napi::Object stamps = Napi::Object::New(env);
+    stamps.Set("started", Napi::Number::New(env, started_ms_));
+    stamps.Set("replied", Napi::Number::New(env, replied_ms_));
+    stamps.Set("done", Napi::Number::New(env, done_ms_));
+    result.Set("stamps", stamps);
     return result;
   }
 
@@ -96,9 +113,13 @@ class ConnectWorker : public PromiseWorker {
   std::string options_;
   std::string path_;
   std::optional<std::string> sysfs_root_;
+  std::optional<std::string> dev_root_;
   std::optional<SysfsSnapshot> lookup_;
   long instance_ = -1;
   long cntlid_ = -1;
+  double started_ms_ = 0;
+  double replied_ms_ = 0;
+  double done_ms_ = 0;
 };
 
 }  // namespace
@@ -109,13 +130,15 @@ Napi::Value Connect(const Napi::CallbackInfo& info) {
   if (!StringArg(info, 0, kMaxOptionBytes, &options)) return info.Env().Undefined();
   if (!PathOption(info, 1, "fabricsPath", &path)) return info.Env().Undefined();
   std::optional<std::string> sysfs_root;
-  if (!info[1].As<Napi::Object>().Get("sysfsRoot").IsUndefined()) {
+  std::optional<std::string> dev_root;
+  for (auto [key, out] : {std::pair{"sysfsRoot", &sysfs_root}, std::pair{"devRoot", &dev_root}}) {
+    if (info[1].As<Napi::Object>().Get(key).IsUndefined()) continue;
     std::string root;
-    if (!PathOption(info, 1, "sysfsRoot", &root)) return info.Env().Undefined();
-    sysfs_root = std::move(root);
+    if (!PathOption(info, 1, key, &root)) return info.Env().Undefined();
+    *out = std::move(root);
   }
-  return PromiseWorker::Start(
-      new ConnectWorker(info.Env(), std::move(options), std::move(path), std::move(sysfs_root)));
+  return PromiseWorker::Start(new ConnectWorker(info.Env(), std::move(options), std::move(path),
+                                                std::move(sysfs_root), std::move(dev_root)));
 }
 
 Napi::Value Disconnect(const Napi::CallbackInfo& info) {

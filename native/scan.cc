@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,14 @@ bool IsNamespaceName(const std::string& name) {
   return AllDigits(name, i + 1, name.size());
 }
 
+// S of a per-path name nvme<S>c<C>n<N>; -1 for any other name.
+long PathSubsystem(const std::string& name) {
+  if (!IsNamespaceName(name)) return -1;
+  size_t c = name.find('c', 4);
+  if (c == std::string::npos) return -1;
+  return std::strtol(name.c_str() + 4, nullptr, 10);
+}
+
 struct Namespace {
   std::string name;
   std::string parent;
@@ -128,8 +137,9 @@ bool Exists(const std::string& path) {
 // the node holds.
 class ScanState {
  public:
-  ScanState(std::string root, std::optional<uint32_t> only, bool brief)
-      : root_(std::move(root)), brief_(brief) {
+  ScanState(std::string root, std::optional<uint32_t> only, bool brief,
+            std::optional<std::string> dev_root)
+      : root_(std::move(root)), dev_root_(std::move(dev_root)), brief_(brief) {
     if (only) only_ = "nvme" + std::to_string(*only);
   }
 
@@ -194,6 +204,12 @@ class ScanState {
       for (const AttrSpec& a : kNamespaceAttrs) {
         ns.attrs.emplace_back(a.key, Read(dir + "/" + entry + "/" + a.file, a));
       }
+      if (dev_root_) {
+        // A per-path entry (nvme<S>c<C>n<N>) never has a node; a visible one may not yet.
+        Attr node;
+        if (PathSubsystem(entry) < 0) node = Exists(*dev_root_ + "/" + entry) ? "1" : "0";
+        ns.attrs.emplace_back("devNode", std::move(node));
+      }
       namespaces_.push_back(std::move(ns));
     }
   }
@@ -224,10 +240,27 @@ class ScanState {
     return true;
   }
 
+  // The subsystem of controller `only_`, straight from a per-path namespace's name
+  // (nvme<S>c<C>n<N> lives in nvme-subsys<S>) when the controller has one: one check
+  // instead of one per subsystem on the node. Empty when unknown.
+  std::string KnownSubsystem() const {
+    for (const Namespace& ns : namespaces_) {
+      if (ns.parent != only_) continue;
+      long s = PathSubsystem(ns.name);
+      if (s >= 0) return "nvme-subsys" + std::to_string(s);
+    }
+    return {};
+  }
+
   bool ScanSubsystems() {
     const std::string base = root_ + "/class/nvme-subsystem";
     std::vector<std::string> names;
-    if (!List(base, kMaxSubsystems, &names)) return false;
+    std::string known = only_.empty() ? std::string() : KnownSubsystem();
+    if (!known.empty() && Exists(base + "/" + known + "/" + only_)) {
+      names.push_back(known);
+    } else if (!List(base, kMaxSubsystems, &names)) {
+      return false;
+    }
     for (const std::string& name : names) {
       if (!IsNumbered(name, "nvme-subsys")) continue;
       const std::string dir = base + "/" + name;
@@ -252,6 +285,7 @@ class ScanState {
 
   std::string root_;
   std::string only_;
+  std::optional<std::string> dev_root_;
   bool brief_;
   std::vector<Controller> controllers_;
   std::vector<Subsystem> subsystems_;
@@ -260,8 +294,9 @@ class ScanState {
   ErrnoError error_;
 };
 
-SysfsSnapshot::SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief)
-    : state_(std::make_unique<ScanState>(std::move(root), only, brief)) {}
+SysfsSnapshot::SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief,
+                             std::optional<std::string> dev_root)
+    : state_(std::make_unique<ScanState>(std::move(root), only, brief, std::move(dev_root))) {}
 
 SysfsSnapshot::~SysfsSnapshot() = default;
 

@@ -6,7 +6,8 @@
 // scanController(instance, {sysfsRoot}): the same shape, limited to controller nvme<N>,
 // its namespaces, and the one subsystem it is a member of (with that subsystem's heads),
 // always brief: for the controller a connect just created, whose instance the kernel
-// returned.
+// returned. With devRoot, each visible namespace also says whether its device node exists
+// (devNode '1' or '0'; null for hidden per-path entries and without devRoot).
 #ifndef RDS_NVME_SCAN_H_
 #define RDS_NVME_SCAN_H_
 
@@ -28,7 +29,8 @@ class ScanState;
 // thread.
 class SysfsSnapshot {
  public:
-  SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief);
+  SysfsSnapshot(std::string root, std::optional<uint32_t> only, bool brief,
+                std::optional<std::string> dev_root = std::nullopt);
   ~SysfsSnapshot();
   SysfsSnapshot(const SysfsSnapshot&) = delete;
   SysfsSnapshot& operator=(const SysfsSnapshot&) = delete;

@@ -23,9 +23,9 @@ import {
 import type { FabricsContext } from './context';
 import { recordActive } from './context';
 import { mapConnectError } from './errors';
-import { isNativeError } from './native';
+import { type ConnectReply, isNativeError } from './native';
 import { buildConnectOptions, resolveTraddr } from './options';
-import type { AttachOptions, AttachResult, AttachTarget } from './ports';
+import type { AttachOptions, AttachResult, AttachTarget, ConnectParts } from './ports';
 import { type Topology, controllersOf, findNamespace, isRemoving, parseScan } from './topology';
 import { pollUntil, raceDeadline, throwIfAborted } from './wait';
 
@@ -35,6 +35,32 @@ interface Connected {
   readonly lookup: Topology | undefined;
   readonly reused: boolean;
   readonly connectMs: number;
+  readonly parts?: ConnectParts | undefined;
+}
+
+/** CLOCK_MONOTONIC in ms: the clock of the addon's stamps. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function round2(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+/** The connect's parts from the addon's stamps and the caller's own; undefined without stamps. */
+function connectParts(
+  calledAt: number,
+  reply: ConnectReply,
+  resumedAt: number,
+): ConnectParts | undefined {
+  const s = reply.stamps;
+  if (s === undefined) return undefined;
+  return {
+    queueMs: round2(s.started - calledAt),
+    kernelMs: round2(s.replied - s.started),
+    lookupMs: round2(s.done - s.replied),
+    resumeMs: round2(resumedAt - s.done),
+  };
 }
 
 async function connectOrReuse(
@@ -47,15 +73,22 @@ async function connectOrReuse(
   const started = ctx.clock.now();
   const context = { ...target, traddr, fabricsPath: ctx.fabricsPath };
   try {
+    const calledAt = monotonicMs();
     const reply = await raceDeadline(
-      ctx.addon.connect(options, { fabricsPath: ctx.fabricsPath, sysfsRoot: ctx.sysfsRoot }),
+      ctx.addon.connect(options, {
+        fabricsPath: ctx.fabricsPath,
+        sysfsRoot: ctx.sysfsRoot,
+        devRoot: ctx.devRoot,
+      }),
       { ...opts, clock: ctx.clock, what: `NVMe connect to ${traddr}:${target.trsvcid}` },
     );
+    const parts = connectParts(calledAt, reply, monotonicMs());
     return {
       instance: reply.instance,
       lookup: reply.lookup === undefined ? undefined : parseScan(reply.lookup),
       reused: false,
       connectMs: ctx.clock.now() - started,
+      parts,
     };
   } catch (err) {
     if (isNativeError(err) && err.code === 'EALREADY') {
@@ -131,7 +164,11 @@ export async function waitForDevice(
       notLiveSince = undefined;
       const ns = findNamespace(topo, nqn, nsid);
       if (live.length === 0 || ns === undefined) return undefined;
-      if (!(await exists(path.join(ctx.devRoot, ns.name)))) return undefined;
+      // The connect's own lookup already looked for the node; later polls look here.
+      if (ns.devNode === false) return undefined;
+      if (ns.devNode === undefined && !(await exists(path.join(ctx.devRoot, ns.name)))) {
+        return undefined;
+      }
       const controller = live.find((c) => c.instance === opts.connected) ?? live[0];
       return controller && { device: `/dev/${ns.name}`, controller: controller.instance, topo };
     },
@@ -182,15 +219,17 @@ export async function attach(
   // A targeted lookup sees one controller; the gauge counts them all.
   if (conn.instance === undefined) recordActive(ctx, ready.topo);
   else if (ctx.metrics !== undefined) void ctx.refreshActive();
-  ctx.logger.debug('nvme attached', { nqn: target.nqn, device: ready.device, reused: conn.reused });
-  return {
-    device: ready.device,
-    controller: ready.controller,
-    reused: conn.reused,
-    timings: {
-      connectMs: conn.connectMs,
-      deviceReadyMs: now - readyStarted,
-      totalMs: now - started,
-    },
+  const timings = {
+    connectMs: conn.connectMs,
+    deviceReadyMs: now - readyStarted,
+    totalMs: now - started,
+    ...(conn.parts ? { connectParts: conn.parts } : {}),
   };
+  ctx.logger.debug('nvme attached', {
+    nqn: target.nqn,
+    device: ready.device,
+    reused: conn.reused,
+    timings,
+  });
+  return { device: ready.device, controller: ready.controller, reused: conn.reused, timings };
 }

@@ -67,10 +67,11 @@ export async function detach(
   });
   if (failure !== undefined) throw failure;
   const now = ctx.clock.now();
-  ctx.logger.debug('nvme detached', {
-    nqn,
-    controllers: ctrls.map((c) => c.name),
-    timings: { scanMs: scanned - started, inUseMs: checked - scanned, disconnectMs: now - checked },
-  });
-  return { disconnected: ctrls.length };
+  const timings = {
+    scanMs: scanned - started,
+    inUseMs: checked - scanned,
+    disconnectMs: now - checked,
+  };
+  ctx.logger.debug('nvme detached', { nqn, controllers: ctrls.map((c) => c.name), timings });
+  return { disconnected: ctrls.length, timings };
 }

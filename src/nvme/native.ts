@@ -48,6 +48,11 @@ export interface RawNamespace {
   readonly wwid: RawAttr;
   /** '1' for per-path nodes under native multipath (no /dev node). */
   readonly hidden: RawAttr;
+  /**
+   * Only in a connect's lookup given devRoot: '1' when <devRoot>/<name> exists, '0' when
+   * not, null for a per-path entry.
+   */
+  readonly devNode?: RawAttr;
   /** 'major:minor' */
   readonly dev: RawAttr;
 }
@@ -115,6 +120,11 @@ export interface ConnectReply {
    * reply; absent when that lookup failed (the connect still succeeded).
    */
   readonly lookup?: RawScan;
+  /**
+   * When the pool job began, had the kernel's reply, and had finished the lookup, in ms of
+   * CLOCK_MONOTONIC (the clock of process.hrtime): where a connect's time went.
+   */
+  readonly stamps?: { readonly started: number; readonly replied: number; readonly done: number };
 }
 
 /**
@@ -125,11 +135,12 @@ export interface NvmeAddon {
   readonly abiVersion: number;
   /**
    * One write of `options` to fabricsPath, one read of `instance=N,cntlid=M`; with
-   * `sysfsRoot`, then the lookup of the new controller (see ConnectReply.lookup).
+   * `sysfsRoot`, then the lookup of the new controller (see ConnectReply.lookup); with
+   * `devRoot` too, the lookup says which namespaces have their device node.
    */
   connect(
     options: string,
-    opts: { readonly fabricsPath: string; readonly sysfsRoot?: string },
+    opts: { readonly fabricsPath: string; readonly sysfsRoot?: string; readonly devRoot?: string },
   ): Promise<ConnectReply>;
   /** Writes 1 to <sysfsRoot>/class/nvme/nvme<instance>/delete_controller. */
   disconnect(instance: number, opts: { readonly sysfsRoot: string }): Promise<void>;

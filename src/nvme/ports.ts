@@ -64,6 +64,20 @@ export interface AttachTimings {
   readonly connectMs: number;
   readonly deviceReadyMs: number;
   readonly totalMs: number;
+  /** Where a new connect's time went, when the implementation can tell. */
+  readonly connectParts?: ConnectParts;
+}
+
+/** A connect broken down (ms); the parts add up to connectMs. */
+export interface ConnectParts {
+  /** From the call to the pool thread starting the job. */
+  readonly queueMs: number;
+  /** The kernel's part: open, the options write (the fabric connect) and the reply read. */
+  readonly kernelMs: number;
+  /** Looking up the new controller and its namespace in sysfs, in the same job. */
+  readonly lookupMs: number;
+  /** From the job's end to the caller running again. */
+  readonly resumeMs: number;
 }
 
 export interface AttachResult {
@@ -113,6 +127,15 @@ export interface DetachOptions {
 export interface DetachResult {
   /** Controllers asked to disconnect; 0 when nothing was connected (idempotent). */
   readonly disconnected: number;
+  /** Where a detach that disconnected spent its time (ms), when the implementation can tell. */
+  readonly timings?: {
+    /** Finding the subsystem's controllers and devices. */
+    readonly scanMs: number;
+    /** The in-use check: mounts, holders, open descriptors. */
+    readonly inUseMs: number;
+    /** The delete_controller writes. */
+    readonly disconnectMs: number;
+  };
 }
 
 export interface Fabrics {

@@ -48,6 +48,8 @@ export interface Namespace {
   readonly hidden: boolean;
   /** 'major:minor' */
   readonly dev: string | undefined;
+  /** Whether the device node exists, when the scan looked (a connect's lookup). */
+  readonly devNode: boolean | undefined;
   /** Owning controller instance for per-path or single-path namespaces. */
   readonly controller: number | undefined;
   /** Owning subsystem name ('nvme-subsys0'), when known. */
@@ -155,6 +157,7 @@ export function parseScan(raw: RawScan): Topology {
       // Older kernels have no `hidden` attribute; a per-path name is hidden by construction.
       hidden: n.hidden === null ? /^nvme\d+c\d+n\d+$/.test(n.name) : n.hidden === '1',
       dev: text(n.dev),
+      devNode: n.devNode === '1' ? true : n.devNode === '0' ? false : undefined,
       controller,
       subsystem: isSubsystem
         ? n.parent

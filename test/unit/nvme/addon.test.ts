@@ -98,6 +98,30 @@ t.test(
   },
 );
 
+t.test(
+  'scanController: a per-path name naming a subsystem without the controller is not trusted',
+  async (t) => {
+    const root = await tempDir(t);
+    const sys = new FakeSysfs();
+    sys.connectMultipath({ instance: 0, subsysnqn: NQN });
+    sys.connectMultipath({ instance: 2, subsysnqn: `${NQN}-other` });
+    await sys.writeTo(root);
+    const own = sys.toRawController(2).subsystems.map((s) => s.name);
+    t.equal(own.length, 1);
+    const other = sys.toRawController(0).subsystems.map((s) => s.name);
+    t.not(other[0], own[0]);
+    // An entry under nvme2 whose name points at nvme0's subsystem, which does not list nvme2.
+    const index = other[0]!.replace('nvme-subsys', '');
+    await fs.mkdir(path.join(root, `class/nvme/nvme2/nvme${index}c2n7`), { recursive: true });
+    const raw = await addon.scanController(2, { sysfsRoot: root });
+    t.same(
+      raw.subsystems.map((s) => s.name),
+      own,
+      'the subsystem that lists the controller, found by looking',
+    );
+  },
+);
+
 t.test('scan of an empty or missing tree is empty', async (t) => {
   const root = await tempDir(t);
   t.same(await addon.scan({ sysfsRoot: root }), {
@@ -149,7 +173,19 @@ t.test('connect: one write of the options, one read of the reply', async (t) => 
   // A regular file: the write lands at offset 0, the read continues after it.
   await fs.writeFile(file, `${'#'.repeat(options.length)}instance=12,cntlid=34\n`);
   const before = fdCount();
-  t.same(await addon.connect(options, { fabricsPath: file }), { instance: 12, cntlid: 34 });
+  const calledAt = Number(process.hrtime.bigint()) / 1e6;
+  const reply = await addon.connect(options, { fabricsPath: file });
+  const resumedAt = Number(process.hrtime.bigint()) / 1e6;
+  t.match(reply, { instance: 12, cntlid: 34 });
+  t.notOk('lookup' in reply, 'no lookup without sysfsRoot');
+  const st = reply.stamps!;
+  t.ok(
+    calledAt <= st.started &&
+      st.started <= st.replied &&
+      st.replied <= st.done &&
+      st.done <= resumedAt,
+    "the job's stamps are on process.hrtime's clock, in order",
+  );
   t.equal(await fs.readFile(file, 'utf8'), `${options}instance=12,cntlid=34\n`);
   t.equal(fdCount(), before, 'no descriptor leaked');
 });
@@ -161,7 +197,7 @@ t.test('connect: a FIFO carries the reply written ahead of it', async (t) => {
   const handle = await fs.open(fifo, fs.constants.O_RDWR);
   t.teardown(() => handle.close());
   await handle.write('instance=0,cntlid=1\n');
-  t.same(await addon.connect('transport=tcp', { fabricsPath: fifo }), { instance: 0, cntlid: 1 });
+  t.match(await addon.connect('transport=tcp', { fabricsPath: fifo }), { instance: 0, cntlid: 1 });
   // with sysfsRoot, the same job looks the new controller up
   const sys = new FakeSysfs();
   sys.connectMultipath({ instance: 2, subsysnqn: NQN });
@@ -174,15 +210,55 @@ t.test('connect: a FIFO carries the reply written ahead of it', async (t) => {
   });
   t.match(reply, { instance: 2, cntlid: 7 });
   t.same(sorted(reply.lookup!), sorted(sys.toRawController(2)), 'the lookup of nvme2 only');
+  // with devRoot, each visible namespace says whether its node exists; per-path ones null
+  const dev = path.join(root, 'dev');
+  await fs.mkdir(dev);
+  const heads = sys.toRawController(2).namespaces.filter((n) => n.hidden !== '1');
+  t.ok(heads.length > 0);
+  await fs.writeFile(path.join(dev, heads[0]!.name), '');
+  await handle.write('instance=2,cntlid=7\n');
+  const withDev = await addon.connect('transport=tcp', {
+    fabricsPath: fifo,
+    sysfsRoot: path.join(root, 'sys'),
+    devRoot: dev,
+  });
+  const expected = (present: string | undefined) =>
+    sys
+      .toRawController(2)
+      .namespaces.map((n) => [n.name, n.hidden === '1' ? null : n.name === present ? '1' : '0'])
+      .sort();
+  t.same(
+    withDev.lookup!.namespaces.map((n) => [n.name, n.devNode]).sort(),
+    expected(heads[0]!.name),
+    'devNode: 1 where the node exists, null for per-path entries',
+  );
+  await fs.rm(path.join(dev, heads[0]!.name));
+  await handle.write('instance=2,cntlid=7\n');
+  const noNode = await addon.connect('transport=tcp', {
+    fabricsPath: fifo,
+    sysfsRoot: path.join(root, 'sys'),
+    devRoot: dev,
+  });
+  t.same(
+    noNode.lookup!.namespaces.map((n) => [n.name, n.devNode]).sort(),
+    expected(undefined),
+    'devNode: 0 while the node is not there yet',
+  );
   // a lookup that cannot be taken leaves it out; the connect still succeeded
   await fs.writeFile(path.join(root, 'file'), '');
   await handle.write('instance=2,cntlid=7\n');
-  t.same(
-    await addon.connect('transport=tcp', { fabricsPath: fifo, sysfsRoot: path.join(root, 'file') }),
-    { instance: 2, cntlid: 7 },
-  );
+  const noLookup = await addon.connect('transport=tcp', {
+    fabricsPath: fifo,
+    sysfsRoot: path.join(root, 'file'),
+  });
+  t.match(noLookup, { instance: 2, cntlid: 7 });
+  t.notOk('lookup' in noLookup);
   const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
   t.throws(() => a.connect!('transport=tcp', { fabricsPath: fifo, sysfsRoot: 'rel' }), TypeError);
+  t.throws(
+    () => a.connect!('transport=tcp', { fabricsPath: fifo, sysfsRoot: '/sys', devRoot: 'dev' }),
+    TypeError,
+  );
 });
 
 t.test('connect: unparseable reply is EPROTO', async (t) => {

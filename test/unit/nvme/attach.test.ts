@@ -75,6 +75,15 @@ t.test("the connect's own lookup is the first poll: a ready device needs no othe
   t.same(clock.sleeps, [], 'no poll delay');
 });
 
+t.test("a node the connect's lookup did not see yet is waited for", async (t) => {
+  const { kernel, clock, fabrics } = await setup(t);
+  kernel.devDelayScans = 1;
+  const res = await fabrics.attach(target);
+  t.equal(res.device, '/dev/nvme0n1');
+  t.same(kernel.controllerScans, [0, 0], 'the lookup (devNode 0), then one poll');
+  t.same(clock.sleeps, [2], 'one poll delay');
+});
+
 t.test('poll delays cap at 50 ms', async (t) => {
   const { kernel, clock, fabrics } = await setup(t);
   kernel.devDelayScans = 12;

@@ -41,7 +41,9 @@ t.test('disconnects every controller of the subsystem', async (t) => {
   kernel.sysfs.connectMultipath({ instance: 1, subsysnqn: NQN, traddr: '127.0.0.2' });
   kernel.sysfs.connectMultipath({ instance: 2, subsysnqn: `${NQN}-other` });
   await writeBlock();
-  t.same(await fabrics.detach(NQN), { disconnected: 2 });
+  const res = await fabrics.detach(NQN);
+  t.equal(res.disconnected, 2);
+  t.same(Object.keys(res.timings ?? {}), ['scanMs', 'inUseMs', 'disconnectMs'], 'where it went');
   t.same(kernel.disconnects.sort(), [0, 1]);
   t.equal(await metricValue(metrics, 'nvmeDisconnects', { status: 'success' }), 1);
   t.equal(await metricValue(metrics, 'nvmeConnectionsActive'), 1);
@@ -49,13 +51,13 @@ t.test('disconnects every controller of the subsystem', async (t) => {
 
 t.test('idempotent: nothing connected, or gone between scan and write', async (t) => {
   const { kernel, fabrics, writeBlock } = await setup(t);
-  t.same(await fabrics.detach(NQN), { disconnected: 0 });
+  t.equal((await fabrics.detach(NQN)).disconnected, 0);
   kernel.sysfs.connectMultipath({ instance: 4, subsysnqn: NQN });
   await writeBlock();
   kernel.disconnectErrors.set(4, 'ENOENT');
-  t.same(await fabrics.detach(NQN), { disconnected: 1 });
+  t.equal((await fabrics.detach(NQN)).disconnected, 1);
   kernel.sysfs.controllers.get(4)!.state = 'deleting';
-  t.same(await fabrics.detach(NQN), { disconnected: 0 }, 'a controller being deleted is done');
+  t.equal((await fabrics.detach(NQN)).disconnected, 0, 'a controller being deleted is done');
 });
 
 t.test('never touches subsystems outside the managed prefix', async (t) => {
@@ -107,7 +109,7 @@ t.test('refuses while a process holds the device open or a holder stacks on it',
   err = await fabrics.detach(NQN).catch((e: unknown) => e);
   t.match((err as Error).message, /nvme0n1 held by dm-3/);
   await fs.rm(path.join(sys, 'block/nvme0n1/holders/dm-3'), { recursive: true });
-  t.same(await fabrics.detach(NQN), { disconnected: 1 });
+  t.equal((await fabrics.detach(NQN)).disconnected, 1);
 });
 
 t.test('a failed disconnect is reported and counted', async (t) => {

@@ -5,6 +5,7 @@
  * configurable number of scans so wait loops can be exercised.
  */
 import os from 'node:os';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {
@@ -78,7 +79,7 @@ export class FakeKernel implements NvmeAddon {
 
   async connect(
     options: string,
-    opts: { fabricsPath: string; sysfsRoot?: string },
+    opts: { fabricsPath: string; sysfsRoot?: string; devRoot?: string },
   ): Promise<ConnectReply> {
     this.connects.push(options);
     const o = parseOptions(options);
@@ -116,7 +117,20 @@ export class FakeKernel implements NvmeAddon {
     const reply = { instance: c.instance, cntlid: c.cntlid };
     // like the addon: the connect's own lookup of the new controller
     if (opts.sysfsRoot === undefined) return reply;
-    return { ...reply, lookup: await this.scanController(c.instance) };
+    const lookup = await this.scanController(c.instance);
+    if (opts.devRoot === undefined) return { ...reply, lookup };
+    const devRoot = opts.devRoot;
+    return {
+      ...reply,
+      lookup: {
+        ...lookup,
+        namespaces: lookup.namespaces.map((n) => ({
+          ...n,
+          devNode:
+            n.hidden === '1' ? null : fsSync.existsSync(path.join(devRoot, n.name)) ? '1' : '0',
+        })),
+      },
+    };
   }
 
   disconnect(instance: number): Promise<void> {

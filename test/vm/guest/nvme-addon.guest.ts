@@ -149,8 +149,16 @@ t.test('rds_nvme addon on a real kernel', { skip: skip ?? false }, async (t) => 
   await t.test(
     'scanController: the new controller by instance, as the full scan sees it',
     async (t) => {
-      const reply = await addon.connect(opts(), { ...FABRICS, ...SYS });
+      const reply = await addon.connect(opts(), { ...FABRICS, ...SYS, devRoot: '/dev' });
       const looked = parseScan(reply.lookup!);
+      for (const n of looked.namespaces) {
+        // A node seen by the lookup exists now; per-path entries are never looked for.
+        if (n.hidden) t.equal(n.devNode, undefined, `${n.name}: per-path, not looked for`);
+        else if (n.devNode) t.ok(fs.existsSync(`/dev/${n.name}`), `${n.name}: node seen, exists`);
+        else t.equal(n.devNode, false, `${n.name}: not there yet at the lookup`);
+      }
+      const st = reply.stamps!;
+      t.ok(st.started <= st.replied && st.replied <= st.done, 'stamps in order');
       t.same(
         looked.controllers.map((c) => [c.name, c.state, c.subsysnqn]),
         [[`nvme${reply.instance}`, 'live', NQN]],
