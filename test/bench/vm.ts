@@ -3,7 +3,9 @@
  * the rds and node roles) and returns the rows it printed as `@@BENCH {json}` lines, plus the
  * VM's boot time. Returns [] with a printed reason when VMs cannot run here.
  * RDS_VM_BENCH_FILE overrides the guest file (path relative to the project root);
- * RDS_NODE_BENCH_ROUNDS, when set, is passed to the guest (node-bench's rounds per method).
+ * RDS_NODE_BENCH_ROUNDS, when set, is passed to the guest (node-bench's rounds per method);
+ * RDS_BENCH_VERBOSE=1 copies the guest's whole output (its tables and comments) to stderr;
+ * RDS_BENCH_NODE_FLAGS adds Node.js flags to the guest's (e.g. --trace-gc).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,7 +31,9 @@ export function run(): Promise<BenchRow[]> {
  * guest runs the use-cases with the node plugin's Node.js flags, as the DaemonSet does.
  */
 export const node = {
-  run: (): Promise<BenchRow[]> => runGuestBench(NODE_GUEST_BENCH, NODE_PLUGIN_NODE_FLAGS),
+  // --expose-gc only lets the guest collect between rounds (see collect() there).
+  run: (): Promise<BenchRow[]> =>
+    runGuestBench(NODE_GUEST_BENCH, [...NODE_PLUGIN_NODE_FLAGS, '--expose-gc']),
 };
 
 export async function runGuestBench(
@@ -55,13 +59,17 @@ export async function runGuestBench(
   const topo = await startTopology(SINGLE, { image });
   try {
     const { vm } = topo.rds;
-    const rounds = process.env.RDS_NODE_BENCH_ROUNDS;
-    const res = await vm.runNode(
-      file,
-      [],
-      { timeoutMs: 20 * 60_000, ...(rounds ? { env: { RDS_NODE_BENCH_ROUNDS: rounds } } : {}) },
-      nodeFlags,
-    );
+    const env: Record<string, string> = {};
+    for (const k of ['RDS_NODE_BENCH_ROUNDS', 'RDS_BENCH_VERBOSE']) {
+      const v = process.env[k];
+      if (v) env[k] = v;
+    }
+    const extra = (process.env.RDS_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    const res = await vm.runNode(file, [], { timeoutMs: 20 * 60_000, env }, [
+      ...nodeFlags,
+      ...extra,
+    ]);
+    if (process.env.RDS_BENCH_VERBOSE) process.stderr.write(res.output);
     if (res.exitCode !== 0) {
       throw new Error(`${path.basename(file)} exited ${res.exitCode}: ${res.output.slice(-2000)}`);
     }
