@@ -107,7 +107,7 @@ async function currentDevice(
   record: StagingRecord,
   signal?: AbortSignal,
 ): Promise<string> {
-  const found = await ctx.fabrics.find(record.context.nqn);
+  const found = await ctx.fabrics.find(record.context.nqn, { brief: true });
   if (found?.device !== undefined) return found.device;
   ctx.logger.warn('volume has no device on this node; attaching again', {
     volumeId: record.volumeId,

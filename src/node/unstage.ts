@@ -39,7 +39,7 @@ export function unstageVolume(
     }
     const staging = mountAt(mounts, input.stagingPath);
     const nqn = record?.context.nqn ?? (await nqnWithoutRecord(ctx, input));
-    const attached = nqn === undefined ? undefined : await ctx.fabrics.find(nqn);
+    const attached = nqn === undefined ? undefined : await ctx.fabrics.find(nqn, { brief: true });
     const device = attached?.device ?? staging?.source;
     if (device !== undefined) {
       const majorMinor = await ctx.mounter.deviceNumber(device);

@@ -12,7 +12,7 @@ import {
 } from './context';
 import { assertManaged, detach } from './detach';
 import { mapControllerWriteError } from './errors';
-import type { AttachedVolume, ControllerInfo, Fabrics } from './ports';
+import type { AttachedVolume, ControllerInfo, Fabrics, FindOptions } from './ports';
 import { type Topology, controllersOf, namespacesOf } from './topology';
 
 export type { NativeFabricsOptions } from './context';
@@ -39,8 +39,12 @@ export function volumeOf(topo: Topology, nqn: string): AttachedVolume | undefine
   };
 }
 
-async function find(ctx: FabricsContext, nqn: string): Promise<AttachedVolume | undefined> {
-  return volumeOf(await ctx.scan(), nqn);
+async function find(
+  ctx: FabricsContext,
+  nqn: string,
+  opts: FindOptions = {},
+): Promise<AttachedVolume | undefined> {
+  return volumeOf(await ctx.scan({ brief: opts.brief ?? false }), nqn);
 }
 
 async function requireVolume(ctx: FabricsContext, nqn: string): Promise<AttachedVolume> {
@@ -56,7 +60,7 @@ export function createNativeFabrics(opts: NativeFabricsOptions): Fabrics {
   return {
     attach: (target, o) => attach(ctx, target, o),
     detach: (nqn, o) => detach(ctx, nqn, o),
-    find: (nqn) => find(ctx, nqn),
+    find: (nqn, o) => find(ctx, nqn, o),
     async listManaged() {
       const topo = await ctx.scan();
       recordActive(ctx, topo);

@@ -138,6 +138,15 @@ export interface DetachResult {
   };
 }
 
+export interface FindOptions {
+  /**
+   * Only what finds the device and judges the controllers: the device and each
+   * controller's instance and state are filled; address, transport, hostnqn and sizeBytes
+   * may be empty. For callers that need only the device (publish, unstage).
+   */
+  readonly brief?: boolean;
+}
+
 export interface Fabrics {
   /**
    * Connects to `target` (or reuses a live controller for the same NQN, address and host
@@ -151,7 +160,7 @@ export interface Fabrics {
    */
   detach(nqn: string, opts?: DetachOptions): Promise<DetachResult>;
   /** The managed subsystem `nqn` on this node, or undefined when not connected. */
-  find(nqn: string): Promise<AttachedVolume | undefined>;
+  find(nqn: string, opts?: FindOptions): Promise<AttachedVolume | undefined>;
   /** Every subsystem under the managed prefix with at least one controller. */
   listManaged(): Promise<readonly AttachedVolume[]>;
   /** Asks every live controller of `nqn` to rescan its namespaces (after a target grow). */

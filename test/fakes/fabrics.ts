@@ -9,6 +9,7 @@ import type {
   AttachedVolume,
   ControllerState,
   Fabrics,
+  FindOptions,
 } from '../../src/nvme/ports';
 
 interface Conn {
@@ -73,23 +74,24 @@ export class FakeFabrics implements Fabrics {
     return Promise.resolve({ disconnected: had ? 1 : 0 });
   }
 
-  find(nqn: string): Promise<AttachedVolume | undefined> {
+  /** Like the addon's brief scan, a brief find leaves out what it does not read. */
+  find(nqn: string, opts: FindOptions = {}): Promise<AttachedVolume | undefined> {
     const c = this.conns.get(nqn);
-    return Promise.resolve(c ? this.view(nqn, c) : undefined);
+    return Promise.resolve(c ? this.view(nqn, c, opts.brief === true) : undefined);
   }
 
-  private view(nqn: string, c: Conn): AttachedVolume {
+  private view(nqn: string, c: Conn, brief = false): AttachedVolume {
     return {
       nqn,
       device: c.device,
-      sizeBytes: c.device === undefined ? undefined : c.sizeBytes,
+      sizeBytes: c.device === undefined || brief ? undefined : c.sizeBytes,
       controllers: [
         {
           instance: c.instance,
           state: c.state,
-          address: `traddr=${c.target.traddr},trsvcid=${c.target.trsvcid}`,
-          transport: 'tcp',
-          hostnqn: c.target.hostnqn,
+          address: brief ? '' : `traddr=${c.target.traddr},trsvcid=${c.target.trsvcid}`,
+          transport: brief ? '' : 'tcp',
+          hostnqn: brief ? '' : c.target.hostnqn,
         },
       ],
     };

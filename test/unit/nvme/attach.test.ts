@@ -231,6 +231,13 @@ t.test('queries: find, listManaged, deviceSize, rescan', async (t) => {
     controllers: [{ instance: 1, state: 'live', transport: 'tcp', hostnqn: DEFAULT_HOSTNQN }],
   });
   t.equal(await fabrics.find('nqn.2000-02.com.mikrotik:none'), undefined);
+  const brief = await fabrics.find(NQN, { brief: true });
+  t.match(brief, {
+    device: '/dev/nvme1n1',
+    sizeBytes: undefined,
+    controllers: [{ instance: 1, state: 'live', transport: '', hostnqn: '' }],
+  });
+  t.equal(brief?.controllers.length, 1, 'a brief find: the device and the states only');
   t.same(
     (await fabrics.listManaged()).map((v) => v.nqn),
     [NQN, `${NQN}-2`],
