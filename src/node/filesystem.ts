@@ -82,9 +82,13 @@ export async function ensureFilesystem(
 }
 
 /** A probe taken ahead of its use: its outcome, a result or the error it threw. */
-export type EarlyProbe =
+export type EarlyProbe = (
   | { readonly ok: true; readonly result: ProbeResult }
-  | { readonly ok: false; readonly error: unknown };
+  | { readonly ok: false; readonly error: unknown }
+) & {
+  /** How long the probe took. */
+  readonly ms: number;
+};
 
 /**
  * Probes `device` now, to be handed to ensureFilesystem later. Probing only reads the
@@ -96,9 +100,10 @@ export function probeEarly(
   device: string,
   signal?: AbortSignal,
 ): Promise<EarlyProbe> {
+  const t0 = ctx.now();
   return ctx.mounter.probe(device, signal ? { signal } : {}).then(
-    (result) => ({ ok: true, result }),
-    (error: unknown) => ({ ok: false, error }),
+    (result) => ({ ok: true, result, ms: since(ctx, t0) }),
+    (error: unknown) => ({ ok: false, error, ms: since(ctx, t0) }),
   );
 }
 

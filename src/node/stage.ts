@@ -52,6 +52,8 @@ export interface StageTimings {
   readonly mountCheckMs: number;
   /** Probing the device after the record was written (retries; a repaired stale mount). */
   readonly probeMs: number;
+  /** The probe taken alongside the record write (part of recordWriteMs); 0 when none. */
+  readonly earlyProbeMs: number;
   readonly formatMs: number;
   readonly mountMs: number;
   readonly growMs: number;
@@ -139,6 +141,7 @@ export function stageVolume(
       recordWriteMs,
       mountCheckMs: phase.mountCheckMs,
       probeMs: phase.probeMs,
+      earlyProbeMs: early?.ms ?? 0,
       formatMs: phase.formatMs,
       mountMs: phase.mountMs,
       growMs: phase.growMs,

@@ -281,6 +281,7 @@ t.test('the stage timings account for every phase of the stage', async (t) => {
   const res = await stageVolume(r.ctx, r.stageInput());
   const tm = res.timings;
   t.match(tm, { recordReadMs: 3, recordWriteMs: 7, formatMs: 100, mountMs: 20, totalMs: 130 });
+  t.ok(tm.earlyProbeMs <= tm.recordWriteMs, 'the early probe is within the record write phase');
   const phases =
     tm.recordReadMs +
     tm.attachMs +
