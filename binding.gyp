@@ -8,6 +8,7 @@
         "native/attributes.cc",
         "native/errno_error.cc",
         "native/fabrics.cc",
+        "native/files.cc",
         "native/mount.cc",
         "native/openers.cc",
         "native/probe.cc",

@@ -7,6 +7,7 @@
 
 #include "attributes.h"
 #include "fabrics.h"
+#include "files.h"
 #include "mount.h"
 #include "openers.h"
 #include "probe.h"
@@ -17,7 +18,7 @@
 namespace {
 
 // Bumped whenever a signature or result shape changes; src/nvme/native.ts checks it.
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
@@ -34,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, rds_nvme::Mount, "mount"));
   exports.Set("umount", Napi::Function::New(env, rds_nvme::Umount, "umount"));
   exports.Set("run", Napi::Function::New(env, rds_nvme::Run, "run"));
+  exports.Set("readFile", Napi::Function::New(env, rds_nvme::ReadFile, "readFile"));
   return exports;
 }
 

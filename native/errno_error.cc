@@ -34,6 +34,7 @@ constexpr ErrnoEntry kErrnoNames[] = {
     {EINVAL, "EINVAL"},
     {ENFILE, "ENFILE"},
     {EMFILE, "EMFILE"},
+    {EFBIG, "EFBIG"},
     {ENOSPC, "ENOSPC"},
     {EROFS, "EROFS"},
     {EPIPE, "EPIPE"},

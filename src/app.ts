@@ -29,7 +29,7 @@ import { cleanupOrphans } from './nvme/orphans';
 import { stagedNqnsOnNode } from './node/compat/go-staged';
 import type { Fabrics } from './nvme/ports';
 import { createAddonMounter } from './mount/linux';
-import { createFileRecordStore, type RecordStore } from './node/records';
+import { RECORD_MAX_BYTES, createFileRecordStore, type RecordStore } from './node/records';
 import { access } from 'node:fs/promises';
 import { constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -305,7 +305,9 @@ async function wireNode(
   });
   const host = await loadHostIdentity({ nodeId: config.nodeId });
   const stateDir = join(config.node.kubeletDir, 'plugins', config.driverName, 'node');
-  const records = createFileRecordStore(stateDir);
+  const records = createFileRecordStore(stateDir, {
+    readFile: (file) => addon.readFile(file, { maxBytes: RECORD_MAX_BYTES }),
+  });
   log.info('node identity', { nodeId: config.nodeId, hostnqn: host.hostnqn, source: host.source });
   checks.push({
     name: 'node',

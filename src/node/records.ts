@@ -49,12 +49,25 @@ function isRecord(v: unknown): v is StagingRecord {
   );
 }
 
-export function createFileRecordStore(dir: string): RecordStore {
+/** A record is a few KiB; anything longer than this is not one of ours. */
+export const RECORD_MAX_BYTES = 64 * 1024;
+
+export interface FileRecordStoreOptions {
+  /**
+   * Reads a whole record file (at most RECORD_MAX_BYTES); rejects with `code` ENOENT when
+   * it does not exist. Default fs.promises.readFile; the node plugin passes the addon's
+   * readFile, one pool job instead of four.
+   */
+  readonly readFile?: (file: string) => Promise<string>;
+}
+
+export function createFileRecordStore(dir: string, opts: FileRecordStoreOptions = {}): RecordStore {
   const file = (id: string): string => path.join(dir, recordFileName(id));
+  const readFile = opts.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
   const read = async (f: string): Promise<StagingRecord | undefined> => {
     let text: string;
     try {
-      text = await fs.readFile(f, 'utf8');
+      text = await readFile(f);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

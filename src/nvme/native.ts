@@ -203,8 +203,17 @@ export interface Opener {
   readonly path: string;
 }
 
-/** Everything the addon exports: the fabrics surface and the Mounter's syscalls. */
-export type RdsAddon = NvmeAddon & MountSyscalls & SpawnSyscalls;
+/** Small state files read in one pool job. */
+export interface FileSyscalls {
+  /**
+   * open, read and close of a regular file of at most `maxBytes` (≤ 1 MiB), as UTF-8 text.
+   * Rejects with ENOENT, EISDIR, EINVAL (not a regular file), EFBIG (longer), ...
+   */
+  readFile(path: string, opts: { readonly maxBytes: number }): Promise<string>;
+}
+
+/** Everything the addon exports: the fabrics surface, the Mounter's syscalls, state files. */
+export type RdsAddon = NvmeAddon & MountSyscalls & SpawnSyscalls & FileSyscalls;
 
 /** A failed syscall from the addon, shaped like Node's fs errors (errno is positive). */
 export interface NativeError extends Error {
@@ -225,7 +234,7 @@ export function isNativeError(err: unknown): err is NativeError {
   );
 }
 
-export const ADDON_ABI_VERSION = 5;
+export const ADDON_ABI_VERSION = 6;
 const ADDON_FILE = 'rds_nvme.node';
 const FUNCTIONS = [
   'connect',
@@ -240,6 +249,7 @@ const FUNCTIONS = [
   'mount',
   'umount',
   'run',
+  'readFile',
 ] as const;
 
 export interface LoadAddonOptions {

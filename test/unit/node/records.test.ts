@@ -2,7 +2,12 @@ import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type StagingRecord, createFileRecordStore } from '../../../src/node/records';
+import {
+  RECORD_MAX_BYTES,
+  type StagingRecord,
+  createFileRecordStore,
+} from '../../../src/node/records';
+import { loadNvmeAddon } from '../../../src/nvme/native';
 import { CONTEXT } from './setup';
 
 function record(over: Partial<StagingRecord> = {}): StagingRecord {
@@ -50,4 +55,26 @@ t.test('a put that fails for another reason than a missing directory rejects', a
   fs.writeFileSync(file, '');
   const store = createFileRecordStore(file);
   await t.rejects(store.put(record()), { code: 'ENOTDIR' });
+});
+
+t.test('the store reads through the addon when given it, with the same answers', async (t) => {
+  const addon = loadNvmeAddon();
+  const dir = tempDir(t);
+  const reads: string[] = [];
+  const store = createFileRecordStore(dir, {
+    readFile: (f) => {
+      reads.push(f);
+      return addon.readFile(f, { maxBytes: RECORD_MAX_BYTES });
+    },
+  });
+  t.equal(await store.get('pvc-1'), undefined, 'a missing record is undefined');
+  await store.put(record());
+  const stored: unknown = JSON.parse(JSON.stringify(record()));
+  t.same(await store.get('pvc-1'), stored);
+  t.same(await store.list(), [stored]);
+  t.ok(reads.length >= 3, 'every read went through it');
+  fs.writeFileSync(path.join(dir, 'pvc-2.json'), '{"version":1}');
+  await t.rejects(store.get('pvc-2'), { name: 'InternalError' }, 'a malformed record');
+  fs.writeFileSync(path.join(dir, 'pvc-3.json'), ' '.repeat(RECORD_MAX_BYTES + 1));
+  await t.rejects(store.get('pvc-3'), { code: 'EFBIG' }, 'an oversized file is not read whole');
 });

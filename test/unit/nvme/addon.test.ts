@@ -543,3 +543,48 @@ t.test('mount/umount: arguments checked on the JS thread', async (t) => {
     path: dir,
   });
 });
+
+t.test('readFile: a small regular file in one job; errno as data for the rest', async (t) => {
+  const root = await tempDir(t);
+  const file = path.join(root, 'state.json');
+  const text = '{"version":1,"name":"päivä"}\n';
+  await fs.writeFile(file, text);
+  const before = fdCount();
+  t.equal(await addon.readFile(file, { maxBytes: 4096 }), text, 'the whole file, as UTF-8');
+  t.equal(
+    await addon.readFile(file, { maxBytes: Buffer.byteLength(text) }),
+    text,
+    'exactly maxBytes',
+  );
+  await fs.writeFile(path.join(root, 'empty'), '');
+  t.equal(await addon.readFile(path.join(root, 'empty'), { maxBytes: 1 }), '');
+  t.match(await rejection(addon.readFile(file, { maxBytes: Buffer.byteLength(text) - 1 })), {
+    code: 'EFBIG',
+    syscall: 'read',
+    path: file,
+  });
+  t.match(await rejection(addon.readFile(path.join(root, 'nope'), { maxBytes: 10 })), {
+    code: 'ENOENT',
+    syscall: 'open',
+  });
+  t.match(await rejection(addon.readFile(root, { maxBytes: 10 })), { code: 'EISDIR' });
+  const fifo = path.join(root, 'fifo');
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  t.match(
+    await rejection(addon.readFile(fifo, { maxBytes: 10 })),
+    { code: 'EINVAL' },
+    'a FIFO is refused, never waited on',
+  );
+  t.equal(fdCount(), before, 'no descriptor leaked');
+  const a = addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const args of [
+    ['rel/path', { maxBytes: 10 }],
+    [file, {}],
+    [file, { maxBytes: 0 }],
+    [file, { maxBytes: 2 ** 20 + 1 }],
+    [file, { maxBytes: 1.5 }],
+    [file, null],
+  ]) {
+    t.throws(() => a.readFile!(...args), TypeError, `refused: ${JSON.stringify(args)}`);
+  }
+});

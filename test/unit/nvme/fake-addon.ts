@@ -48,7 +48,7 @@ export function parseOptions(options: string): Record<string, string> {
 }
 
 export class FakeKernel implements NvmeAddon {
-  readonly abiVersion = 5;
+  readonly abiVersion = 6;
   readonly sysfs = new FakeSysfs();
   /** Errno to fail a connect to this subsystem NQN with. */
   readonly connectErrors = new Map<string, string>();

@@ -45,7 +45,7 @@ t.test('a load failure lists every path tried and why', async (t) => {
 
 t.test('loads the built addon from the package root with the expected surface', async (t) => {
   const addon = loadNvmeAddon();
-  t.equal(addon.abiVersion, 5);
+  t.equal(addon.abiVersion, 6);
   for (const f of [
     'connect',
     'disconnect',
@@ -58,6 +58,7 @@ t.test('loads the built addon from the package root with the expected surface', 
     'probeDevice',
     'mount',
     'umount',
+    'readFile',
     'run',
   ] as const) {
     t.type(addon[f], 'function');
