@@ -3,11 +3,8 @@
 #include <blkid/blkid.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,27 +24,6 @@ struct ProbeDeleter {
 };
 using ProbePtr = std::unique_ptr<blkid_struct_probe, ProbeDeleter>;
 
-// The probers read superblocks and labels near both ends of the device: most within the
-// first 64 KiB, a few further in (zfs labels at 256 KiB), RAID metadata and the GPT backup
-// within the last 1 MiB. Asking for both ends at once turns some twenty reads one after
-// another into two readaheads in flight together, which pays on a fabric where each read
-// is a round trip. The probe itself is unchanged and still reads everything it needs.
-constexpr off_t kPrefetchBytes = 1 << 20;
-
-// Starts readahead of the head and tail of the device into the page cache. Advice only:
-// a failure (or a device too small to have both) changes nothing the probe sees.
-void PrefetchEnds(int fd) {
-  uint64_t size = 0;
-  if (::ioctl(fd, BLKGETSIZE64, &size) != 0 || size == 0) return;
-  const off_t total = static_cast<off_t>(size);
-  const off_t head = total < kPrefetchBytes ? total : kPrefetchBytes;
-  ::posix_fadvise(fd, 0, head, POSIX_FADV_WILLNEED);
-  if (total > head) {
-    const off_t tail = total - head < kPrefetchBytes ? total - head : kPrefetchBytes;
-    ::posix_fadvise(fd, total - tail, tail, POSIX_FADV_WILLNEED);
-  }
-}
-
 // blkid_do_safeprobe()'s documented results.
 constexpr int kFound = 0;
 constexpr int kNothing = 1;
@@ -65,7 +41,6 @@ class ProbeWorker : public PromiseWorker {
     struct stat st;
     if (::fstat(fd.Get(), &st) != 0) return Fail(errno, "fstat");
     if (!S_ISBLK(st.st_mode)) return Fail(ENOTBLK, "fstat");
-    PrefetchEnds(fd.Get());
     ProbePtr pr(blkid_new_probe());
     if (!pr) return Fail(ENOMEM, "blkid_new_probe");
     // libblkid reads through this descriptor and never closes it (no BLKID_PROBE_FL_*).
