@@ -27,6 +27,10 @@ class ReadFileWorker : public PromiseWorker {
  protected:
   void Execute() override {
     UniqueFd fd(OpenRetry(path_, O_RDONLY | O_NOCTTY | O_NONBLOCK));
+    if (!fd.Valid() && errno == ENOENT) {
+      missing_ = true;
+      return;
+    }
     if (!fd.Valid()) return Fail(errno, "open");
     struct stat st;
     if (::fstat(fd.Get(), &st) != 0) return Fail(errno, "fstat");
@@ -45,7 +49,10 @@ class ReadFileWorker : public PromiseWorker {
     text_.resize(got);
   }
 
-  Napi::Value Result(Napi::Env env) override { return Napi::String::New(env, text_); }
+  Napi::Value Result(Napi::Env env) override {
+    if (missing_) return env.Null();
+    return Napi::String::New(env, text_);
+  }
 
  private:
   void Fail(int errnum, const char* syscall) { error_ = ErrnoError{errnum, syscall, path_}; }
@@ -53,6 +60,7 @@ class ReadFileWorker : public PromiseWorker {
   std::string path_;
   size_t max_bytes_;
   std::string text_;
+  bool missing_ = false;
 };
 
 }  // namespace

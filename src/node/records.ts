@@ -54,24 +54,25 @@ export const RECORD_MAX_BYTES = 64 * 1024;
 
 export interface FileRecordStoreOptions {
   /**
-   * Reads a whole record file (at most RECORD_MAX_BYTES); rejects with `code` ENOENT when
-   * it does not exist. Default fs.promises.readFile; the node plugin passes the addon's
-   * readFile, one pool job instead of four.
+   * Reads a whole record file (at most RECORD_MAX_BYTES); null (or a rejection with `code`
+   * ENOENT) when it does not exist. Default fs.promises.readFile; the node plugin passes the
+   * addon's readFile: one pool job instead of four, and no error built for a missing file.
    */
-  readonly readFile?: (file: string) => Promise<string>;
+  readonly readFile?: (file: string) => Promise<string | null>;
 }
 
 export function createFileRecordStore(dir: string, opts: FileRecordStoreOptions = {}): RecordStore {
   const file = (id: string): string => path.join(dir, recordFileName(id));
   const readFile = opts.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
   const read = async (f: string): Promise<StagingRecord | undefined> => {
-    let text: string;
+    let text: string | null;
     try {
       text = await readFile(f);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    if (text === null) return undefined;
     const parsed: unknown = JSON.parse(text);
     if (!isRecord(parsed)) throw new InternalError(`staging record ${f} is malformed`);
     return parsed;

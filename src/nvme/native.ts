@@ -206,10 +206,11 @@ export interface Opener {
 /** Small state files read in one pool job. */
 export interface FileSyscalls {
   /**
-   * open, read and close of a regular file of at most `maxBytes` (≤ 1 MiB), as UTF-8 text.
-   * Rejects with ENOENT, EISDIR, EINVAL (not a regular file), EFBIG (longer), ...
+   * open, read and close of a regular file of at most `maxBytes` (≤ 1 MiB), as UTF-8 text;
+   * null when the path does not exist. Rejects with EISDIR, EINVAL (not a regular file),
+   * EFBIG (longer), EACCES, ...
    */
-  readFile(path: string, opts: { readonly maxBytes: number }): Promise<string>;
+  readFile(path: string, opts: { readonly maxBytes: number }): Promise<string | null>;
 }
 
 /** Everything the addon exports: the fabrics surface, the Mounter's syscalls, state files. */

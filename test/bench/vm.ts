@@ -22,8 +22,12 @@ export const DEFAULT_GUEST_BENCH = 'dist/test/vm/guest/nvme-bench.guest.js';
 
 export const NODE_GUEST_BENCH = 'dist/test/vm/guest/node-bench.guest.js';
 
+/** Attach/detach as the node plugin does them: with the plugin's Node.js flags. */
 export function run(): Promise<BenchRow[]> {
-  return runGuestBench(process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH);
+  return runGuestBench(
+    process.env.RDS_VM_BENCH_FILE ?? DEFAULT_GUEST_BENCH,
+    NODE_PLUGIN_NODE_FLAGS,
+  );
 }
 
 /**

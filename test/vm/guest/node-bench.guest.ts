@@ -328,6 +328,39 @@ t.test('node RPCs: driver vs nvme-cli script', { skip: skip ?? false }, async (t
     t.comment(`Node RPCs, ${fsType} 1 GiB, medians of ${ROUNDS} rounds (ms):\n${table.join('\n')}`);
   }
 
+  // A staging record read both ways (present and missing), alternating.
+  const recFile = path.join(kubelet, 'record.json');
+  fs.writeFileSync(
+    recFile,
+    JSON.stringify({ version: 1, volumeId: 'x'.repeat(40), pad: 'y'.repeat(600) }),
+  );
+  const missing = path.join(kubelet, 'no-record.json');
+  const readers = [
+    (f: string) => fs.promises.readFile(f, 'utf8').catch(() => null),
+    (f: string) => addon.readFile(f, { maxBytes: RECORD_MAX_BYTES }),
+  ] as const;
+  const readTimes: [number[], number[]] = [[], []];
+  for (let i = 0; i < 3 * ROUNDS; i++) {
+    for (const k of [0, 1] as const) {
+      const s0 = performance.now();
+      await readers[k](i % 2 === 0 ? recFile : missing);
+      readTimes[k].push(performance.now() - s0);
+    }
+  }
+  for (const [k, label] of [
+    [0, 'fs.promises.readFile'],
+    [1, 'addon readFile'],
+  ] as const) {
+    console.log(
+      benchLine({
+        name: `read a staging record: ${label}`,
+        value: round1(median(readTimes[k])),
+        unit: 'ms',
+        note: `median of ${3 * ROUNDS}, present and missing alternating`,
+      }),
+    );
+  }
+
   // Where a spawned tool's cost comes from: starting a process from this (large) process vs from sh.
   // Alternating, so both starters see the same load.
   const starters = [createProcessRunner(), createNativeRunner(addon)] as const;

@@ -284,14 +284,12 @@ t.test('rds_nvme addon on a real kernel', { skip: skip ?? false }, async (t) => 
       const mountinfo = await addon.readFile('/proc/self/mountinfo', { maxBytes: 2 ** 20 });
       t.match(mountinfo, / \/ /, 'a size-0 proc file is read to its end');
       t.equal(
-        (await addon.readFile('/proc/self/mounts', { maxBytes: 2 ** 20 })).split('\n')[0],
+        (await addon.readFile('/proc/self/mounts', { maxBytes: 2 ** 20 }))?.split('\n')[0],
         fs.readFileSync('/proc/self/mounts', 'utf8').split('\n')[0],
       );
       t.match(await rejection(addon.readFile('/dev/null', { maxBytes: 16 })), { code: 'EINVAL' });
       t.match(await rejection(addon.readFile('/sys/class', { maxBytes: 16 })), { code: 'EISDIR' });
-      t.match(await rejection(addon.readFile('/nonexistent/x', { maxBytes: 16 })), {
-        code: 'ENOENT',
-      });
+      t.equal(await addon.readFile('/nonexistent/x', { maxBytes: 16 }), null, 'missing: null');
       t.equal(fdCount(), fds, 'no descriptor leaked');
     },
   );
