@@ -51,9 +51,12 @@ constexpr AttrSpec kControllerAttrs[] = {
     {"kato", "kato", false},
 };
 
+// A brief scan reads no `hidden`: only per-path entries (nvme<S>c<C>n<N>) are hidden, and
+// their names say so (TypeScript derives it when the attribute is null); nor the nsid of a
+// per-path entry, which nothing looks up.
 constexpr AttrSpec kNamespaceAttrs[] = {
     {"nsid", "nsid", true},    {"size", "size", false}, {"uuid", "uuid", false},
-    {"nguid", "nguid", false}, {"wwid", "wwid", false}, {"hidden", "hidden", true},
+    {"nguid", "nguid", false}, {"wwid", "wwid", false}, {"hidden", "hidden", false},
     {"dev", "dev", false},
 };
 
@@ -201,13 +204,18 @@ class ScanState {
     for (const std::string& entry : entries) {
       if (!IsNamespaceName(entry)) continue;
       Namespace ns{entry, parent, {}};
+      const bool per_path = PathSubsystem(entry) >= 0;
       for (const AttrSpec& a : kNamespaceAttrs) {
+        if (brief_ && per_path) {
+          ns.attrs.emplace_back(a.key, std::nullopt);
+          continue;
+        }
         ns.attrs.emplace_back(a.key, Read(dir + "/" + entry + "/" + a.file, a));
       }
       if (dev_root_) {
         // A per-path entry (nvme<S>c<C>n<N>) never has a node; a visible one may not yet.
         Attr node;
-        if (PathSubsystem(entry) < 0) node = Exists(*dev_root_ + "/" + entry) ? "1" : "0";
+        if (!per_path) node = Exists(*dev_root_ + "/" + entry) ? "1" : "0";
         ns.attrs.emplace_back("devNode", std::move(node));
       }
       namespaces_.push_back(std::move(ns));

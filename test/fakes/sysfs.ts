@@ -191,11 +191,17 @@ export class FakeSysfs {
     if (opts.brief !== true) return { controllers, subsystems, namespaces, truncated: false };
     const none = { transport: null, address: null, hostnqn: null, hostid: null, cntlid: null };
     const tmos = { ctrlLossTmo: null, reconnectDelay: null, fastIoFailTmo: null, kato: null };
-    const blank = { size: null, uuid: null, nguid: null, wwid: null, dev: null };
+    const blank = { size: null, uuid: null, nguid: null, wwid: null, dev: null, hidden: null };
+    // A per-path entry's name says it is hidden; a brief scan reads nothing of it.
+    const perPath = (name: string): boolean => /^nvme\d+c\d+n\d+$/.test(name);
     return {
       controllers: controllers.map((c) => ({ ...c, ...none, ...tmos })),
       subsystems: subsystems.map((s) => ({ ...s, iopolicy: null })),
-      namespaces: namespaces.map((n) => ({ ...n, ...blank })),
+      namespaces: namespaces.map((n) => ({
+        ...n,
+        ...blank,
+        ...(perPath(n.name) ? { nsid: null } : {}),
+      })),
       truncated: false,
     };
   }
