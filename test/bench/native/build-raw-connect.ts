@@ -23,7 +23,7 @@ export function buildRawConnect(root: string = packageRoot(__dirname)): string {
   const fresh = fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs;
   if (fresh) return out;
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  const base = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', out, src];
+  const base = ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', out, src];
   try {
     execFileSync('cc', ['-static', ...base], { stdio: 'pipe' });
   } catch {

@@ -7,6 +7,11 @@
  *     (2 ms doubling to 50 ms, as the driver does) until the subsystem's namespace head
  *     (or, without native multipath, the controller's namespace) has a /dev node.
  *     Prints: {"instance":N,"connectMs":x,"readyMs":y,"device":"nvmeXnY"}
+ *   raw-connect connect <option-string> <subsysnqn> <ballast MiB> <idle threads>
+ *     The same from a process shaped like the node plugin: that much memory touched, that
+ *     many idle threads, and the open/write/read done on one more thread while the main
+ *     thread waits (as libuv's pool does it). Separates what the process's shape costs the
+ *     kernel's connect from what the addon's code costs.
  *   raw-connect disconnect <instance>
  *     write "1" to /sys/class/nvme/nvme<instance>/delete_controller.
  *     Prints: {"disconnectMs":x}
@@ -16,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +100,44 @@ static int find_device(const char *nqn, int instance, char *out, size_t len) {
   return find_in(path, out, len);
 }
 
+static int do_connect(const char *options, const char *nqn);
+
+struct connect_job {
+  const char *options;
+  const char *nqn;
+  int rc;
+};
+
+static void *connect_thread(void *arg) {
+  struct connect_job *job = arg;
+  job->rc = do_connect(job->options, job->nqn);
+  return NULL;
+}
+
+static void *idle_thread(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return NULL;
+}
+
+static int do_shaped_connect(const char *options, const char *nqn, long mib, long threads) {
+  size_t bytes = (size_t)mib << 20;
+  char *ballast = malloc(bytes > 0 ? bytes : 1);
+  if (ballast == NULL) return 1;
+  for (size_t i = 0; i < bytes; i += 4096) ballast[i] = (char)i;
+  for (long i = 0; i < threads; i++) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, idle_thread, NULL) != 0) return 1;
+    pthread_detach(t);
+  }
+  struct connect_job job = {options, nqn, 1};
+  pthread_t worker;
+  if (pthread_create(&worker, NULL, connect_thread, &job) != 0) return 1;
+  pthread_join(worker, NULL);
+  free(ballast);
+  return job.rc;
+}
+
 static int do_connect(const char *options, const char *nqn) {
   double t0 = now_ms();
   int fd = open("/dev/nvme-fabrics", O_RDWR | O_CLOEXEC);
@@ -150,7 +194,12 @@ static int do_disconnect(int instance) {
 
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "connect") == 0) return do_connect(argv[2], argv[3]);
+  if (argc == 6 && strcmp(argv[1], "connect") == 0) {
+    return do_shaped_connect(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
+  }
   if (argc == 3 && strcmp(argv[1], "disconnect") == 0) return do_disconnect(atoi(argv[2]));
-  fprintf(stderr, "usage: raw-connect connect <options> <nqn> | disconnect <instance>\n");
+  fprintf(stderr,
+          "usage: raw-connect connect <options> <nqn> [<ballast MiB> <idle threads>] |"
+          " disconnect <instance>\n");
   return 2;
 }

@@ -99,13 +99,17 @@ function fabricsMethod(name: string, fabrics: Fabrics, target: AttachTarget): Me
   };
 }
 
-function rawMethod(binary: string, options: string): Method {
+/** The node plugin's shape for the raw method: memory touched (MiB) and idle threads. */
+const NODE_SHAPE = { mib: 64, threads: 10 } as const;
+
+function rawMethod(binary: string, options: string, shaped = false): Method {
   let instance = -1;
+  const shape = shaped ? [String(NODE_SHAPE.mib), String(NODE_SHAPE.threads)] : [];
   return {
-    name: 'raw C write (floor)',
+    name: shaped ? 'raw C, node-shaped' : 'raw C write (floor)',
     attach() {
       const out = JSON.parse(
-        execFileSync(binary, ['connect', options, NQN], { encoding: 'utf8' }),
+        execFileSync(binary, ['connect', options, NQN, ...shape], { encoding: 'utf8' }),
       ) as {
         instance: number;
         connectMs: number;
@@ -171,7 +175,11 @@ t.test(
     ];
     const raw = path.resolve(__dirname, '../../../../build/bench/raw-connect');
     if (fs.existsSync(raw)) {
-      methods.push(rawMethod(raw, buildConnectOptions({ ...target, traddr: '127.0.0.1' })));
+      const options = buildConnectOptions({ ...target, traddr: '127.0.0.1' });
+      methods.push(rawMethod(raw, options));
+      // The floor again from a process of the plugin's shape (64 MiB touched, 10 idle
+      // threads, the write on another thread): what the shape costs the kernel's connect.
+      methods.push(rawMethod(raw, options, true));
     } else {
       console.log(
         `# raw C method skipped: ${raw} not built (node dist/test/bench/native/build-raw-connect.js on the host)`,
@@ -237,7 +245,7 @@ t.test(
           `${r.name.padEnd(24)} ${r.attach.p50.toFixed(1).padStart(11)} ${r.attach.p90.toFixed(1).padStart(11)} ${r.connect.p50.toFixed(1).padStart(14)} ${r.detach.p50.toFixed(1).padStart(11)} ${r.detach.p90.toFixed(1).padStart(11)}`,
       ),
     ];
-    const [native, cli, floor] = rows;
+    const [native, cli, floor, shaped] = rows;
     const ratio = (a: number | undefined, b: number | undefined) =>
       a !== undefined && b !== undefined ? (a / b).toFixed(2) : 'n/a';
     lines.push(
@@ -274,6 +282,7 @@ t.test(
     rowRatio('nvme detach p50 addon/nvme-cli', native?.detach.p50, cli?.detach.p50);
     rowRatio('nvme attach p50 addon/raw', native?.attach.p50, floor?.attach.p50);
     rowRatio('nvme detach p50 addon/raw', native?.detach.p50, floor?.detach.p50);
+    rowRatio('nvme attach p50 addon/raw node-shaped', native?.attach.p50, shaped?.attach.p50);
     for (const r of rows) t.equal(r.n, RUNS, `${r.name}: ${RUNS} measured runs`);
   },
 );
